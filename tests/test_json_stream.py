@@ -1,0 +1,480 @@
+"""JsonStream: events, values and snapshots under every chunking."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections import Counter
+from typing import Any
+
+import jiter
+import pytest
+from helpers import (
+    assert_chunk_invariant,
+    chunkings,
+    merge_deltas,
+    run,
+    split_at,
+    split_points,
+    token_chunks,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import json_documents, json_text_no_surrogates
+
+import midstream
+from midstream import (
+    ErrorKind,
+    IncompleteJsonError,
+    JsonStream,
+    JsonSyntaxError,
+    LimitExceededError,
+    ParseError,
+    StringDelta,
+    ValueDone,
+    ValueStart,
+)
+
+
+def jiter_partial(prefix: str) -> Any:
+    """jiter's partial value for a prefix: the snapshot's reference."""
+    try:
+        return jiter.from_json(prefix.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return None
+
+
+def value_at(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def feed_all(chunks: list[str], **options: Any) -> tuple[JsonStream, list[Any]]:
+    parser = JsonStream(**options)
+    events: list[Any] = []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+    events += parser.close()
+    return parser, events
+
+
+# --- properties ------------------------------------------------------------------
+
+
+@given(st.data())
+def test_any_document_any_chunking(data: st.DataObject) -> None:
+    text = data.draw(json_documents())
+    chunks = data.draw(split_points(text))
+    parser, events = feed_all(chunks)
+    expected = json.loads(text)
+    assert parser.value == expected
+    # the same events as feeding it whole
+    assert merge_deltas(events) == run(JsonStream, [text])[0]
+    # every value starts once and is done once, starts before done, in order
+    starts = [ev.path for ev in events if isinstance(ev, ValueStart)]
+    dones = [ev.path for ev in events if isinstance(ev, ValueDone)]
+    assert Counter(starts) == Counter(dones)
+    assert max(Counter(dones).values()) == 1
+    assert dones[-1] == ()
+    # each ValueDone holds the value at its path; deltas join to each string
+    deltas: dict[Any, str] = {}
+    for ev in events:
+        if isinstance(ev, StringDelta):
+            assert ev.text, "empty deltas are never emitted"
+            deltas[ev.path] = deltas.get(ev.path, "") + ev.text
+        elif isinstance(ev, ValueDone):
+            assert ev.value == value_at(expected, ev.path)
+            if isinstance(ev.value, str):
+                assert deltas.get(ev.path, "") == ev.value
+
+
+@given(st.data())
+def test_snapshot_is_jiters_partial_value_at_every_boundary(data: st.DataObject) -> None:
+    text = data.draw(json_documents(json_text_no_surrogates))
+    chunks = data.draw(split_points(text))
+    parser = JsonStream()
+    prefix = ""
+    for chunk in chunks:
+        parser.feed(chunk)
+        prefix += chunk
+        assert parser.snapshot() == jiter_partial(prefix), prefix
+    parser.close()
+    assert parser.snapshot() == json.loads(text)
+
+
+@given(st.data())
+def test_one_delta_per_string_per_feed(data: st.DataObject) -> None:
+    text = data.draw(json_documents())
+    parser = JsonStream()
+    for chunk in data.draw(split_points(text)):
+        paths = [ev.path for ev in parser.feed(chunk) if isinstance(ev, StringDelta)]
+        assert len(paths) == len(set(paths))
+
+
+@given(st.data())
+def test_strict_prefix_never_raises_until_close(data: st.DataObject) -> None:
+    text = data.draw(json_documents())
+    cut = data.draw(st.integers(0, len(text)))
+    parser = JsonStream()
+    for chunk in data.draw(split_points(text[:cut])):
+        parser.feed(chunk)
+    try:
+        parser.close()
+    except IncompleteJsonError as exc:
+        assert exc.offset == cut
+    else:
+        assert parser.value == json.loads(text[:cut])
+
+
+@given(st.text(max_size=40), st.data())
+def test_arbitrary_text_raises_only_parse_errors(text: str, data: st.DataObject) -> None:
+    outcome = run(JsonStream, [text])
+    try:
+        expected: Any = ("value", json.loads(text))
+    except (ValueError, RecursionError):
+        expected = None
+    if "NaN" in text or "Infinity" in text:
+        expected = None  # midstream rejects them, json.loads does not
+    if expected is None:
+        assert outcome[1] is not None
+    else:
+        assert outcome[0][-1] == ValueDone((), expected[1])
+    assert run(JsonStream, data.draw(split_points(text)))[1] == outcome[1]
+
+
+@given(st.binary(max_size=40), st.data())
+def test_bytes_any_chunking(raw: bytes, data: st.DataObject) -> None:
+    points = data.draw(st.lists(st.integers(0, len(raw)), max_size=8))
+    cuts = sorted(points)
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+    assert run(JsonStream, pieces) == run(JsonStream, [raw])
+
+
+# --- examples, every chunking --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, -2.5e3, true, false, null, "x\\u00e9\\ud83d\\ude00\\n"], "b": {}}',
+        '"\\ud800"',  # a lone high surrogate, kept as json.loads keeps it
+        '"\\ud800\\u0041"',
+        '"\\udc00\\ud800"',
+        '"\\ud83d\\ude00\\ud83d"',
+        "[[[[[]]]], {}, [{}], 0, -0, -0.0, 1E+2, 1e-2, 123456789012345678901234567890]",
+        '  \r\n\t{ "k" : "v" }  \n',
+        '"a\\"b\\\\c\\/d\\be\\ff\\ng\\rh\\ti"',
+        "12",
+        "-0.5e-7",
+        '{"a":1,"a":2}',
+    ],
+)
+def test_examples_under_every_chunking(text: str) -> None:
+    events, error = assert_chunk_invariant(JsonStream, text, tokens=False)
+    assert error is None
+    assert events[-1] == ValueDone((), json.loads(text))
+
+
+def test_duplicate_keys_report_both_and_the_last_wins() -> None:
+    events, _ = run(JsonStream, ['{"a": 1, "a": [2]}'])
+    dones = [ev for ev in events if isinstance(ev, ValueDone) and len(ev.path) < 2]
+    assert dones[:2] == [ValueDone(("a",), 1), ValueDone(("a",), [2])]
+    assert dones[-1].value == {"a": [2]}
+
+
+def test_string_delta_is_emitted_in_the_feed_that_brings_it() -> None:
+    parser = JsonStream()
+    assert parser.feed('{"a": "he') [-1] == StringDelta(("a",), "he")
+    assert parser.feed("l") == [StringDelta(("a",), "l")]
+    # an escape cut short is held back, and only that
+    assert parser.feed("\\") == []
+    assert parser.feed("u00") == []
+    assert parser.feed("e9!") == [StringDelta(("a",), "é!")]
+    # a high surrogate waits for its low half
+    assert parser.feed("\\ud83d") == []
+    assert parser.feed("\\ude00") == [StringDelta(("a",), "😀")]
+    assert parser.feed('"') == [ValueDone(("a",), "hel" + "é!😀")]
+
+
+def test_numbers_complete_with_the_next_character() -> None:
+    parser = JsonStream()
+    assert parser.feed("[12") == [ValueStart((), "array"), ValueStart((0,), "number")]
+    assert parser.snapshot() == [12]
+    assert parser.feed("3") == []
+    assert parser.feed("]") == [ValueDone((0,), 123), ValueDone((), [123])]
+
+    root = JsonStream()
+    assert root.feed("42") == [ValueStart((), "number")]
+    assert root.close() == [ValueDone((), 42)]
+    assert root.value == 42
+
+
+def test_literals_complete_with_their_last_character() -> None:
+    parser = JsonStream()
+    parser.feed("[tr")
+    assert parser.snapshot() == []
+    assert parser.feed("ue") == [ValueDone((0,), True)]
+
+
+def test_snapshot_drops_a_number_that_stops_being_valid() -> None:
+    parser = JsonStream()
+    parser.feed('{"x": 1')
+    assert parser.snapshot() == {"x": 1}
+    parser.feed(".")
+    assert parser.snapshot() == {}
+    parser.feed("5")
+    assert parser.snapshot() == {"x": 1.5}
+    parser.feed("}")
+    assert parser.snapshot() == {"x": 1.5}
+
+
+def test_snapshot_before_anything_and_for_root_scalars() -> None:
+    parser = JsonStream()
+    assert parser.snapshot() is None
+    parser.feed("  ")
+    assert parser.snapshot() is None
+    parser.feed('"ab')
+    assert parser.snapshot() == "ab"
+    number = JsonStream()
+    number.feed("-")
+    assert number.snapshot() is None
+    number.feed("1")
+    assert number.snapshot() == -1
+
+
+def test_feed_until_done_stops_after_the_root_value() -> None:
+    parser = JsonStream()
+    events, used = parser.feed_until_done('  {"a": [1]} tail {')
+    assert used == len('  {"a": [1]}')
+    assert parser.done and parser.value == {"a": [1]}
+    assert events[-1] == ValueDone((), {"a": [1]})
+    assert parser.feed_until_done("more") == ([], 0)
+
+    number = JsonStream()
+    assert number.feed_until_done("12")[1] == 2
+    events, used = number.feed_until_done("3,")
+    assert used == 1 and events == [ValueDone((), 123)]
+
+
+def test_bytes_with_split_multibyte_characters_and_bom() -> None:
+    raw = '\ufeff{"k": "é😀"}'.encode()
+    events, error = run(JsonStream, [raw[i : i + 1] for i in range(len(raw))])
+    assert error is None and events[-1] == ValueDone((), {"k": "é😀"})
+
+
+def test_invalid_utf8_reports_its_byte_offset() -> None:
+    parser = JsonStream()
+    parser.feed(b'["ab')
+    with pytest.raises(JsonSyntaxError) as info:
+        parser.feed(b'c\xff"]')
+    assert info.value.kind is ErrorKind.INVALID_UTF8
+    assert info.value.offset == 5
+
+
+# --- errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "offset"),
+    [
+        ('{"a" 1}', ErrorKind.UNEXPECTED_CHARACTER, 5),
+        ("[1,]", ErrorKind.UNEXPECTED_CHARACTER, 3),
+        ('{"a":1,}', ErrorKind.UNEXPECTED_CHARACTER, 7),
+        ("[01]", ErrorKind.INVALID_NUMBER, 2),
+        ("[1.]", ErrorKind.INVALID_NUMBER, 3),
+        ("[-]", ErrorKind.INVALID_NUMBER, 2),
+        ("[1e+]", ErrorKind.INVALID_NUMBER, 4),
+        ("[NaN]", ErrorKind.UNEXPECTED_CHARACTER, 1),
+        ("[-Infinity]", ErrorKind.INVALID_NUMBER, 2),
+        ("[trve]", ErrorKind.INVALID_LITERAL, 3),
+        ('["\\x"]', ErrorKind.INVALID_ESCAPE, 2),
+        ('["\\u12G4"]', ErrorKind.INVALID_ESCAPE, 6),
+        ('["a\nb"]', ErrorKind.CONTROL_CHARACTER, 3),
+        ("[1] x", ErrorKind.EXTRA_DATA, 4),
+        ("\ufeff[]", ErrorKind.UNEXPECTED_CHARACTER, 0),
+        ('{"a":\n  [1,\n   2 3]}', ErrorKind.UNEXPECTED_CHARACTER, 17),
+    ],
+)
+def test_syntax_errors_have_kind_and_offset_under_every_chunking(
+    text: str, kind: ErrorKind, offset: int
+) -> None:
+    _, error = assert_chunk_invariant(JsonStream, text, tokens=False)
+    assert error == (kind, offset)
+    with pytest.raises(json.JSONDecodeError) as reference:
+        json.loads(text.replace("NaN", "nan").replace("Infinity", "x"))
+    # where json.loads reports a position for the same mistake, it is the same
+    # (for escapes, numbers and literals midstream points at the offending
+    # character, json.loads at the start of the token)
+    if kind in (ErrorKind.UNEXPECTED_CHARACTER, ErrorKind.EXTRA_DATA, ErrorKind.CONTROL_CHARACTER):
+        assert reference.value.pos == offset
+
+
+def test_error_message_position_and_poisoning() -> None:
+    parser = JsonStream()
+    parser.feed('{"a":\n  [1,\n')
+    with pytest.raises(JsonSyntaxError) as info:
+        parser.feed("   2 3]}")
+    error = info.value
+    assert isinstance(error, ValueError) and isinstance(error, ParseError)
+    assert (error.offset, error.line, error.column) == (17, 3, 6)
+    assert "Expecting ',' delimiter or ']', found '3'" in str(error)
+    assert str(error).endswith("line 3 column 6 (char 17)")
+    with pytest.raises(JsonSyntaxError) as again:
+        parser.feed("]")
+    assert again.value is error
+    with pytest.raises(JsonSyntaxError):
+        parser.close()
+    clone = pickle.loads(pickle.dumps(error))
+    assert (clone.kind, clone.offset, str(clone)) == (error.kind, error.offset, str(error))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "Expecting a value"),
+        ('{"a": "b', "Unterminated string starting at line 1 column 7"),
+        ('{"a', "Unterminated property name"),
+        ("[1, 2", "still open: array"),
+        ('{"a": {"b": [tru', "Unfinished literal 'tru'"),
+        ("-", "Unfinished number '-'"),
+        ('["\\u00', "Unterminated string"),
+    ],
+)
+def test_close_says_what_is_unfinished(text: str, needle: str) -> None:
+    for chunks in chunkings(text, tokens=False):
+        parser = JsonStream()
+        events = []
+        for chunk in chunks:
+            events += parser.feed(chunk)
+        with pytest.raises(IncompleteJsonError) as info:
+            parser.close()
+        assert needle in str(info.value)
+        assert info.value.offset == len(text)
+        assert info.value.kind is ErrorKind.UNEXPECTED_END
+    # what was parsed before still stands
+    assert run(JsonStream, ["[1, 2"])[1] == (ErrorKind.UNEXPECTED_END, 5)
+
+
+def test_events_before_an_error_stay_valid() -> None:
+    parser = JsonStream()
+    events = parser.feed('[{"a": "ok"}, ')
+    with pytest.raises(JsonSyntaxError):
+        parser.feed("}")
+    assert ValueDone((0,), {"a": "ok"}) in events
+    assert parser.snapshot() == [{"a": "ok"}]
+
+
+# --- limits ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deep_nesting_is_a_clean_limit_error(opener: str) -> None:
+    parser = JsonStream()
+    with pytest.raises(LimitExceededError) as info:
+        for _ in range(100_000):
+            parser.feed(opener)
+    assert info.value.kind is ErrorKind.DEPTH_LIMIT
+    assert parser.depth == midstream.DEFAULT_MAX_DEPTH
+    assert "max_depth" in str(info.value)
+    shallow = JsonStream(max_depth=3)
+    shallow.feed("[[[")
+    with pytest.raises(LimitExceededError):
+        shallow.feed("[")
+
+
+def test_string_and_number_limits() -> None:
+    parser = JsonStream(max_string_length=10)
+    parser.feed('["' + "x" * 10)
+    with pytest.raises(LimitExceededError) as info:
+        parser.feed("y")
+    assert info.value.kind is ErrorKind.STRING_LIMIT
+    assert info.value.offset == 12
+
+    number = JsonStream(max_number_length=5)
+    number.feed("[1234")
+    with pytest.raises(LimitExceededError) as num_info:
+        number.feed("56]")
+    assert num_info.value.kind is ErrorKind.NUMBER_LIMIT
+
+    with pytest.raises(ValueError, match="max_depth"):
+        JsonStream(max_depth=0)
+
+
+def test_huge_integer_is_a_limit_error_not_a_bare_value_error() -> None:
+    digits = "9" * 5000
+    _, error = run(lambda: JsonStream(max_number_length=10_000), [f"[{digits}]"])
+    assert error == (ErrorKind.NUMBER_LIMIT, 1)
+    assert run(JsonStream, ["1e999999"])[0][-1] == ValueDone((), float("inf"))
+
+
+# --- paths and subscriptions ----------------------------------------------------------
+
+
+def test_subscribe_runs_callbacks_for_matching_paths_in_document_order() -> None:
+    text = json.dumps(
+        {"title": "T", "sections": [{"heading": "A", "body": "x"}, {"heading": "B"}]}
+    )
+    for chunks in chunkings(text, tokens=False):
+        parser = JsonStream()
+        seen: list[tuple[Any, ...]] = []
+        parser.subscribe("sections.*.heading", lambda ev: seen.append((ev.path, ev.value)))
+        starts: list[Any] = []
+        stop = parser.subscribe("**", starts.append, event=ValueStart)
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+        assert seen == [(("sections", 0, "heading"), "A"), (("sections", 1, "heading"), "B")]
+        assert len(starts) == 8
+        stop()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("", (), True),
+        ("", ("a",), False),
+        ("a.*.b", ("a", 3, "b"), True),
+        ("a.*.b", ("a", "k", "b"), True),
+        ("a.*.b", ("a", 3, "c"), False),
+        ("a.2", ("a", 2), True),
+        ("a.2", ("a", "2"), True),
+        ("a.2", ("a", 3), False),
+        ("**", ("x", 1, "y"), True),
+        ("**.id", ("id",), True),
+        ("**.id", ("a", 0, "id"), True),
+        ("**.id", ("a", 0, "idx"), False),
+        ("a.**.z", ("a", "z"), True),
+        ("a.**.z", ("a", 1, 2, "z"), True),
+        (("a.b", "*"), ("a.b", 0), True),
+    ],
+)
+def test_path_patterns(pattern: Any, path: tuple[Any, ...], expected: bool) -> None:
+    assert midstream.PathPattern(pattern).match(path) is expected
+
+
+def test_path_pattern_rejects_empty_segments() -> None:
+    with pytest.raises(ValueError, match="empty segment"):
+        midstream.PathPattern("a..b")
+
+
+# --- real chunk boundaries ------------------------------------------------------------
+
+
+def test_documents_at_tokenizer_boundaries() -> None:
+    doc = json.dumps(
+        {
+            "title": "Quarterly report — Q3",
+            "items": [{"sku": f"A-{i}", "qty": i, "price": i * 1.25, "ok": i % 2 == 0}
+                      for i in range(40)],
+            "notes": "Line one\nLine \"two\"\t😀 and \\ backslash",
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+    chunks = token_chunks(doc)
+    assert len(chunks) > 100
+    parser, events = feed_all(chunks)
+    assert parser.value == json.loads(doc)
+    assert merge_deltas(events) == run(JsonStream, [doc])[0]
+    assert run(JsonStream, split_at(doc, [])) == run(JsonStream, chunks)

@@ -36,6 +36,7 @@ __all__ = [
     "ToolCallDone",
     "ToolCallError",
     "ToolCallStart",
+    "Truncated",
     "ValueDone",
     "ValueKind",
     "ValueStart",
@@ -281,3 +282,25 @@ class ServerSentEvent(Event):
     data: str = ""
     id: str = ""
     retry: int | None = None
+
+
+# --- The end of a provider stream (stream_events) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Truncated(Event):
+    """Choice ``choice`` ended before its output was complete.
+
+    ``reason`` is the provider's finish reason when it stopped the output
+    (``"length"``, ``"max_tokens"``, ``"max_output_tokens"``,
+    ``"content_filter"``, ``"failed"``, ...), or None when the stream ended
+    without saying that the choice finished. ``partial`` is what the content
+    holds so far: the JSON value (``JsonStream.snapshot()``) or the model's
+    partial instance (``ModelStream.partial``) when the content was parsed, or
+    None. What was unfinished never gets its ``ValueDone``; tool calls left
+    unfinished end in :class:`ToolCallError`.
+    """
+
+    choice: int
+    reason: str | None
+    partial: Any

@@ -232,10 +232,30 @@ class JsonCore:
         if self._error is not None:
             raise self._error
         n = len(text)
-        pos = 0
         state = self._state
-        stack = self._stack
         parts = self._parts
+        # Fast paths for the two commonest chunks of a token stream: text inside
+        # a string, and whitespace between tokens.
+        if state == _STRING:
+            if _STRING_RUN(text).end() == n and n and not self._high:
+                self._length += n
+                if self._length > self.max_string_length:
+                    self._string_too_long(n - self._length + self.max_string_length)
+                parts.append(text)
+                if not self._in_key:
+                    self._on_string(text)
+                if len(parts) >= 256:
+                    self._blocks.append("".join(parts))
+                    parts.clear()
+                self._consumed += n  # no newline can stand inside a string
+                return n
+        elif state < _STRING and _WHITESPACE_RUN(text).end() == n:
+            if state == _END and stop_at_end:
+                return 0
+            self._advance(text, n)
+            return n
+        pos = 0
+        stack = self._stack
         string_run = _STRING_RUN
         whitespace = _WHITESPACE
         self._fresh = len(parts)
@@ -311,7 +331,9 @@ class JsonCore:
                 elif state == _VALUE or state == _ARRAY_FIRST:
                     if char == '"':
                         self._on_start("string")
-                        self._begin_string(pos, in_key=False)
+                        self._in_key = False
+                        self._fresh = self._length = 0
+                        self._string_start = self._consumed + pos
                         state = _STRING
                         pos += 1
                     elif char == "{" or char == "[":
@@ -356,7 +378,9 @@ class JsonCore:
                         )
                 elif state == _OBJECT_FIRST or state == _KEY:
                     if char == '"':
-                        self._begin_string(pos, in_key=True)
+                        self._in_key = True
+                        self._fresh = self._length = 0
+                        self._string_start = self._consumed + pos
                         state = _STRING
                         pos += 1
                     elif char == "}" and state == _OBJECT_FIRST:
@@ -395,7 +419,10 @@ class JsonCore:
             self._state = state
         if state == _STRING or state == _ESCAPE:
             self._flush_string_piece()
-        self._advance(text, pos)
+        if "\n" in text:
+            self._advance(text, pos)
+        else:
+            self._consumed += pos
         return pos
 
     def _advance(self, text: str, pos: int) -> None:
@@ -446,15 +473,6 @@ class JsonCore:
         raise self._fail(IncompleteJsonError, ErrorKind.UNEXPECTED_END, msg, here)
 
     # --- strings ----------------------------------------------------------------
-
-    def _begin_string(self, pos: int, *, in_key: bool) -> None:
-        self._in_key = in_key
-        self._parts.clear()
-        self._blocks.clear()
-        self._fresh = 0
-        self._length = 0
-        self._high = 0
-        self._string_start = self._consumed + pos
 
     def _end_string(self) -> int:
         """The closing quote was read; report the string and return the next state."""

@@ -1,0 +1,1175 @@
+"""ModelStream: validate a streaming JSON document into a Pydantic model as it arrives.
+
+How it works
+------------
+The model's pydantic-core schema is compiled once (per type, cached) into a
+*plan*: a tree of positions, one per place in the document that the type
+declares (the root, a field of a model, an item of a list, a value of a
+dict, a branch of a discriminated union). A position either
+
+* decomposes: a model, ``list``, ``dict[str, ...]`` or discriminated union
+  whose children are positions of their own; or
+* is a leaf: a validator for the whole value at that position, run once, when
+  the value completes.
+
+Every completed value is validated exactly once. A container is then built
+from its children's validated values by a *shallow* validator: the
+container's own schema with each child schema replaced by a pass-through that
+hands back the child's result (or re-raises its errors, which pydantic then
+prefixes with the key or index, as it would have). So pydantic itself applies
+defaults and ``default_factory``, aliases, ``extra``, length constraints,
+``model_post_init`` and ``mode="after"`` model validators, on the raw
+container, without re-validating anything below it. The total cost is linear
+in the document.
+
+Fallbacks (the whole value is validated when it completes, with pydantic's
+own validator for that position, and no events are emitted below it):
+
+* ``mode="before"``, ``"wrap"`` and ``"plain"`` validators on a model or on a
+  container field (they may reshape the raw input), and validators that take
+  an ``info`` argument on a model;
+* field validators that take an ``info`` argument (``info.data`` needs the
+  earlier fields): the field is validated as part of its model, when the
+  model completes; its event comes then;
+* unions without a discriminator, callable discriminators, custom root types
+  (``RootModel``), models with a custom ``__init__``, ``AliasPath`` aliases,
+  dataclasses, ``TypedDict``, tuples, sets, ``dict`` with non-``str`` keys, and
+  any type with its own ``__get_pydantic_core_schema__`` or
+  ``__get_validators__``.
+
+Leaves are validated from the decoded Python value; where the schema is
+strict (or decodes bytes from base64), from its JSON text instead, so that
+JSON-mode rules (``"2024-01-01"`` is a valid strict ``datetime``) hold.
+
+pydantic is imported when the first :class:`ModelStream` is built, not when
+midstream is imported.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
+
+from ._events import Event, FieldInvalid, FieldValidated, StringDelta, ValueDone, ValueStart
+from ._json_core import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH
+from ._json_stream import JsonStream
+from ._types import Path
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from pydantic_core import SchemaValidator
+
+__all__ = ["ModelStream", "astream_model", "stream_model"]
+
+T = TypeVar("T")
+
+Schema = dict[str, Any]
+
+_NO: Final[Any] = object()  # "no result": a value nobody validates (extra keys, fallbacks)
+
+
+class _Failed:
+    """A validation failure, kept as pydantic's own error so it can be re-raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ValidationError) -> None:
+        self.error = error
+
+
+# --- the pass-through that shallow validators call for each child ----------------
+#
+# A shallow validator runs on the raw container with the container's frame (or
+# a lone result) in _SLOT; each pass-through looks its child up there.
+
+_SLOT: Final[contextvars.ContextVar[Any]] = contextvars.ContextVar("midstream_model_slot")
+
+
+def _field_passthrough(name: str) -> Callable[[Any, Any], Any]:
+    def passthrough(value: Any, handler: Any) -> Any:
+        frame = _SLOT.get()
+        if name not in frame.seen:  # a default being validated
+            return handler(value)
+        if frame.failed and name in frame.failed:
+            raise frame.failed[name].error
+        return frame.values[name]
+
+    return passthrough
+
+
+def _item_passthrough(value: Any, handler: Any) -> Any:
+    frame = _SLOT.get()
+    i = frame.i
+    frame.i = i + 1
+    if frame.failed and i in frame.failed:
+        raise frame.failed[i].error
+    return frame.out[i]
+
+
+def _dict_value_passthrough(value: Any, handler: Any) -> Any:
+    frame = _SLOT.get()
+    key = next(frame.it)
+    if frame.failed and key in frame.failed:
+        raise frame.failed[key].error
+    return frame.out[key]
+
+
+def _single_passthrough(value: Any, handler: Any) -> Any:
+    result = _SLOT.get()
+    if type(result) is _Failed:
+        raise result.error
+    return result
+
+
+def _wrap(function: Callable[[Any, Any], Any], inner: Schema | None = None) -> Schema:
+    return {
+        "type": "function-wrap",
+        "function": {"type": "no-info", "function": function},
+        "schema": inner if inner is not None else {"type": "any"},
+    }
+
+
+# --- schema walking ----------------------------------------------------------------
+
+# Keys whose value is one sub-schema, or a list of them (tuple items, chain steps).
+_SUB_SCHEMA_KEYS: Final = frozenset(
+    {
+        "schema",
+        "items_schema",
+        "keys_schema",
+        "values_schema",
+        "extras_schema",
+        "extras_keys_schema",
+        "lax_schema",
+        "strict_schema",
+        "json_schema",
+        "python_schema",
+        "return_schema",
+        "var_args_schema",
+        "var_kwargs_schema",
+        "steps",
+        "definitions",
+    }
+)
+
+
+def _map_children(schema: Schema, fn: Callable[[Schema], Schema]) -> Schema:
+    """A copy of ``schema`` with ``fn`` applied to each direct sub-schema."""
+    out = dict(schema)
+    for key, value in schema.items():
+        if key in _SUB_SCHEMA_KEYS:
+            if isinstance(value, dict):
+                out[key] = fn(value)
+            elif isinstance(value, list):
+                out[key] = [fn(v) if isinstance(v, dict) else v for v in value]
+        elif key == "fields":
+            if isinstance(value, dict):
+                out[key] = {name: fn(f) for name, f in value.items()}
+            elif isinstance(value, list):
+                out[key] = [fn(f) for f in value]
+        elif key == "choices":
+            if isinstance(value, dict):
+                out[key] = {tag: fn(s) if isinstance(s, dict) else s for tag, s in value.items()}
+            elif isinstance(value, list):
+                out[key] = [
+                    fn(c) if isinstance(c, dict) else (fn(c[0]), *c[1:]) for c in value
+                ]
+        elif key == "arguments_schema" and isinstance(value, list):
+            out[key] = [{**p, "schema": fn(p["schema"])} if "schema" in p else p for p in value]
+    return out
+
+
+def _children(schema: Schema) -> list[Schema]:
+    found: list[Schema] = []
+
+    def collect(child: Schema) -> Schema:
+        found.append(child)
+        return child
+
+    _map_children(schema, collect)
+    return found
+
+
+def _hoist(schema: Schema, defs: dict[str, Schema]) -> Schema:
+    """Copy ``schema`` with every schema carrying a ``ref`` moved into ``defs``.
+
+    Afterwards a sub-schema refers to shared schemas only through
+    ``definition-ref``, so any sub-schema compiles on its own with the
+    definitions it reaches.
+    """
+    out = _map_children(schema, lambda child: _hoist(child, defs))
+    out.pop("serialization", None)
+    if out.get("type") == "definitions":
+        return cast(Schema, out["schema"])
+    ref = out.pop("ref", None)
+    if ref is not None and out.get("type") != "definition-ref":
+        defs[ref] = out
+        return {"type": "definition-ref", "schema_ref": ref}
+    return out
+
+
+class _Compiler:
+    """Turns one type's core schema into positions; one per ModelStream type."""
+
+    def __init__(self, schema: Schema, config: Schema) -> None:
+        self.defs: dict[str, Schema] = {}
+        self.root_schema = _hoist(schema, self.defs)
+        self.root_config = config
+        self._positions: dict[tuple[int, int], _Pos] = {}
+        self._models: dict[int, _ModelCore | None] = {}
+        self._closures: dict[str, frozenset[str]] = {}
+
+    def resolve(self, schema: Schema) -> Schema:
+        while schema.get("type") == "definition-ref":
+            schema = self.defs[schema["schema_ref"]]
+        return schema
+
+    # refs ---------------------------------------------------------------------
+
+    def _direct_refs(self, schema: Schema, into: set[str]) -> None:
+        if schema.get("type") == "definition-ref":
+            into.add(schema["schema_ref"])
+        for child in _children(schema):
+            self._direct_refs(child, into)
+
+    def refs(self, schema: Schema) -> set[str]:
+        todo: set[str] = set()
+        self._direct_refs(schema, todo)
+        seen: set[str] = set()
+        while todo:
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            self._direct_refs(self.defs[ref], todo)
+        return seen
+
+    def with_defs(self, schema: Schema) -> Schema:
+        refs = self.refs(schema)
+        if not refs:
+            return schema
+        return {
+            "type": "definitions",
+            "schema": schema,
+            "definitions": [{**self.defs[r], "ref": r} for r in sorted(refs)],
+        }
+
+    def validator(self, schema: Schema, config: Schema) -> SchemaValidator:
+        from pydantic_core import SchemaValidator
+
+        return SchemaValidator(self.with_defs(schema), config or None)  # type: ignore[arg-type]
+
+    # predicates ------------------------------------------------------------------
+
+    def _any(self, schema: Schema, test: Callable[[Schema], bool], *, models: bool) -> bool:
+        """Whether ``test`` holds for a schema reachable from ``schema``.
+
+        With ``models=False`` the walk stops at models (their fields are theirs).
+        """
+        seen: set[int] = set()
+        todo = [schema]
+        while todo:
+            s = todo.pop()
+            if id(s) in seen:
+                continue
+            seen.add(id(s))
+            if s.get("type") == "definition-ref":
+                target = self.defs[s["schema_ref"]]
+                if models or self._strip_after(target).get("type") != "model":
+                    todo.append(target)
+                continue
+            if not models and s.get("type") == "model":
+                continue
+            if test(s):
+                return True
+            todo.extend(_children(s))
+        return False
+
+    def _strip_after(self, schema: Schema) -> Schema:
+        while schema.get("type") in ("function-after", "function-before", "function-wrap"):
+            schema = self.resolve(schema["schema"])
+        return schema
+
+    @staticmethod
+    def _uses_info(schema: Schema) -> bool:
+        function = schema.get("function")
+        return isinstance(function, dict) and function.get("type") == "with-info"
+
+    def json_mode(self, schema: Schema, config: Schema) -> bool:
+        """Whether a leaf must be validated from JSON text (strict or base64 rules)."""
+
+        def strict(s: Schema) -> bool:
+            cfg = s.get("config")
+            if isinstance(cfg, dict) and (
+                cfg.get("strict") or cfg.get("val_json_bytes", "utf8") != "utf8"
+            ):
+                return True
+            return s.get("strict") is True
+
+        if config.get("strict") or config.get("val_json_bytes", "utf8") != "utf8":
+            return True
+        return self._any(schema, strict, models=True)
+
+    # positions --------------------------------------------------------------------
+
+    def position(self, schema: Schema, config: Schema) -> _Pos:
+        key = (id(schema), id(config))
+        pos = self._positions.get(key)
+        if pos is None:
+            pos = self._positions[key] = _Pos(self, schema, config)
+            self._build(pos)
+        return pos
+
+    def _build(self, pos: _Pos) -> None:
+        layers: list[Schema] = []  # outermost first
+        schema = pos.schema
+        null_ok = False
+        while True:
+            schema = self.resolve(schema)
+            kind = schema.get("type")
+            if kind == "default":
+                schema = schema["schema"]
+            elif kind == "nullable":
+                null_ok = null_ok or not layers
+                schema = schema["schema"]
+            elif kind == "function-after" and not self._uses_info(schema):
+                layers.append(schema)
+                schema = schema["schema"]
+            else:
+                break
+        core: _Core | None = None
+        if kind == "model":
+            core = self._model(schema)
+        elif kind == "list":
+            core = self._list(schema, pos.config)
+        elif kind == "dict":
+            core = self._dict(schema, pos.config)
+        elif kind == "tagged-union":
+            core = self._tagged(schema, pos.config)
+        if core is None:
+            return  # a leaf: the whole schema validates the whole value
+        pos.core = core
+        pos.null_ok = null_ok
+        pos.layers = tuple(
+            self.validator({**layer, "schema": _wrap(_single_passthrough)}, pos.config)
+            for layer in reversed(layers)
+        )
+
+    def _model(self, schema: Schema) -> _ModelCore | None:
+        if id(schema) in self._models:
+            return self._models[id(schema)]
+        fields_schema = self.resolve(schema["schema"])
+        if (
+            schema.get("root_model")
+            or schema.get("custom_init")
+            or fields_schema.get("type") != "model-fields"
+        ):
+            self._models[id(schema)] = None
+            return None
+        config: Schema = schema.get("config") or {}
+        by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+        by_alias = config.get("validate_by_alias", True)
+        loc_by_alias = config.get("loc_by_alias", True)
+        keys: dict[str, _FieldKey] = {}
+        key_lists: list[tuple[str, list[str]]] = []
+        for name, field in fields_schema["fields"].items():
+            alias = field.get("validation_alias")
+            names: list[str] = []
+            if alias is not None and by_alias:
+                if isinstance(alias, str):
+                    names.append(alias)
+                else:
+                    for path in alias:
+                        if len(path) != 1 or not isinstance(path[0], str):
+                            self._models[id(schema)] = None  # AliasPath: fall back
+                            return None
+                        names.append(path[0])
+            if alias is None or by_name or not by_alias:
+                names.append(name)
+            key_lists.append((name, names))
+        core = _ModelCore(schema["cls"], config)
+        self._models[id(schema)] = core  # before the fields: models may recurse
+        shallow_fields: dict[str, Schema] = {}
+        for name, field in fields_schema["fields"].items():
+            field_schema = field["schema"]
+            deferred = self._any(field_schema, self._uses_info, models=False)
+            if deferred:
+                shallow_fields[name] = field
+                pos: _Pos | None = None
+                core.deferred.add(name)
+            else:
+                pos = self.position(field_schema, config)
+                resolved = self.resolve(field_schema)
+                if resolved.get("type") == "default":
+                    inner = resolved["schema"] if resolved.get("validate_default") else None
+                    replaced = {**resolved, "schema": _wrap(_field_passthrough(name), inner)}
+                else:
+                    replaced = _wrap(_field_passthrough(name))
+                shallow_fields[name] = {**field, "schema": replaced}
+            core.template[name] = None
+            names = dict(key_lists)[name]
+            for prio, key in enumerate(names):
+                if key not in keys or keys[key].prio > prio:
+                    keys[key] = _FieldKey(name, prio, pos, key if loc_by_alias else name)
+        core.keys = keys
+        core.multi = any(len(names) > 1 for _, names in key_lists)
+        extra = fields_schema.get("extra_behavior") or config.get("extra_fields_behavior")
+        core.forbid = extra == "forbid"
+        shallow = {
+            **{k: v for k, v in schema.items() if k not in ("ref", "metadata", "serialization")},
+            "schema": {**fields_schema, "fields": shallow_fields},
+        }
+        core.shallow = self.validator(shallow, config)
+        return core
+
+    def _list(self, schema: Schema, config: Schema) -> _ListCore:
+        item = self.position(schema["items_schema"], config)
+        shallow = {**schema, "items_schema": _wrap(_item_passthrough)}
+        shallow.pop("serialization", None)
+        return _ListCore(item, self.validator(shallow, config))
+
+    def _dict(self, schema: Schema, config: Schema) -> _DictCore | None:
+        keys = self.resolve(schema.get("keys_schema") or {"type": "any"})
+        if keys.get("type") not in ("str", "any"):
+            return None
+        value = self.position(schema.get("values_schema") or {"type": "any"}, config)
+        shallow = {**schema, "values_schema": _wrap(_dict_value_passthrough)}
+        shallow.pop("serialization", None)
+        return _DictCore(value, self.validator(shallow, config))
+
+    def _tagged(self, schema: Schema, config: Schema) -> _TaggedCore | None:
+        discriminator = schema["discriminator"]
+        if isinstance(discriminator, str):
+            keys = {discriminator}
+        elif isinstance(discriminator, list) and all(
+            isinstance(p, list) and len(p) == 1 and isinstance(p[0], str) for p in discriminator
+        ):
+            keys = {p[0] for p in discriminator}
+        else:
+            return None  # a callable or a nested path
+        choices: dict[Any, _Pos] = {}
+        for tag, choice in schema["choices"].items():
+            if type(tag) not in (str, int) or not isinstance(choice, dict):
+                return None
+            choices[tag] = self.position(choice, config)
+        shallow = {
+            **schema,
+            "choices": {tag: _wrap(_single_passthrough) for tag in schema["choices"]},
+        }
+        shallow.pop("serialization", None)
+        return _TaggedCore(keys, choices, self.validator(shallow, config))
+
+
+class _FieldKey:
+    """A key of a model: which field it fills, with what priority, validated how."""
+
+    __slots__ = ("loc", "name", "pos", "prio")
+
+    def __init__(self, name: str, prio: int, pos: _Pos | None, loc: str) -> None:
+        self.name = name
+        self.prio = prio
+        self.pos = pos  # None: the field is validated with its model (deferred)
+        self.loc = loc
+
+
+class _ModelCore:
+    __slots__ = ("cls", "config", "deferred", "forbid", "keys", "multi", "shallow", "template")
+
+    def __init__(self, cls: type, config: Schema) -> None:
+        self.cls = cls
+        self.config = config
+        self.keys: dict[str, _FieldKey] = {}
+        self.template: dict[str, Any] = {}
+        self.deferred: set[str] = set()
+        self.forbid = False
+        self.multi = False
+        self.shallow: SchemaValidator
+
+
+class _ListCore:
+    __slots__ = ("item", "shallow")
+
+    def __init__(self, item: _Pos, shallow: SchemaValidator) -> None:
+        self.item = item
+        self.shallow = shallow
+
+
+class _DictCore:
+    __slots__ = ("shallow", "value")
+
+    def __init__(self, value: _Pos, shallow: SchemaValidator) -> None:
+        self.value = value
+        self.shallow = shallow
+
+
+class _TaggedCore:
+    __slots__ = ("choices", "keys", "shallow")
+
+    def __init__(self, keys: set[str], choices: dict[Any, _Pos], shallow: SchemaValidator) -> None:
+        self.keys = keys
+        self.choices = choices
+        self.shallow = shallow
+
+
+_Core = _ModelCore | _ListCore | _DictCore | _TaggedCore
+
+
+class _Pos:
+    """How the value at one position of the document is validated."""
+
+    __slots__ = ("_full", "_json", "compiler", "config", "core", "layers", "null_ok", "schema")
+
+    def __init__(self, compiler: _Compiler, schema: Schema, config: Schema) -> None:
+        self.compiler = compiler
+        self.schema = schema
+        self.config = config
+        self.core: _Core | None = None
+        self.layers: tuple[SchemaValidator, ...] = ()
+        self.null_ok = False
+        self._full: SchemaValidator | None = None
+        self._json = False
+
+    def validate(self, raw: Any) -> Any:
+        """Validate a complete raw value with this position's whole schema."""
+        full = self._full
+        if full is None:
+            full = self._full = self.compiler.validator(self.schema, self.config)
+            self._json = self.compiler.json_mode(self.schema, self.config)
+        try:
+            if self._json:
+                return full.validate_json(json.dumps(raw))
+            return full.validate_python(raw)
+        except _validation_error() as exc:
+            return _Failed(exc)
+
+
+@functools.cache
+def _validation_error() -> type[ValidationError]:
+    from pydantic_core import ValidationError
+
+    return ValidationError
+
+
+def _shallow(validator: SchemaValidator, raw: Any, slot: Any) -> Any:
+    token = _SLOT.set(slot)
+    try:
+        return validator.validate_python(raw)
+    except _validation_error() as exc:
+        return _Failed(exc)
+    finally:
+        _SLOT.reset(token)
+
+
+def _plan_uncached(tp: Any) -> _Pos:
+    from pydantic import BaseModel, TypeAdapter
+
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if not tp.__pydantic_complete__:
+            tp.model_rebuild(_parent_namespace_depth=4)  # raises if a name is still missing
+        schema = tp.__pydantic_core_schema__
+        title = tp.__pydantic_validator__.title
+    else:
+        adapter = TypeAdapter(tp)
+        schema = adapter.core_schema
+        title = adapter.validator.title
+    compiler = _Compiler(cast(Schema, schema), {"title": title})
+    return compiler.position(compiler.root_schema, compiler.root_config)
+
+
+_plan_cached = functools.lru_cache(maxsize=256)(_plan_uncached)
+
+
+def _plan(tp: Any) -> _Pos:
+    try:
+        return _plan_cached(tp)
+    except TypeError:  # unhashable type expression
+        return _plan_uncached(tp)
+
+
+# --- runtime -------------------------------------------------------------------------
+
+_MODEL: Final = 0
+_LIST: Final = 1
+_DICT: Final = 2
+_TAGGED: Final = 3  # a discriminated union whose branch is not known yet
+_RAW: Final = 4  # nothing validated inside; ``pos`` (if any) validates the whole
+
+
+class _Frame:
+    """One open object or array, and what it has collected so far."""
+
+    __slots__ = (
+        "active",
+        "base",
+        "buf",
+        "core",
+        "cur_key",
+        "cur_loc",
+        "cur_name",
+        "cur_pos",
+        "cur_prio",
+        "deferred",
+        "depth",
+        "failed",
+        "i",
+        "it",
+        "kind",
+        "layers",
+        "loc",
+        "obj",
+        "out",
+        "path",
+        "placeholder",
+        "pos",
+        "prio",
+        "seen",
+        "values",
+    )
+
+    def __init__(self, kind: int, pos: _Pos | None, path: Path, loc: tuple[Any, ...]) -> None:
+        self.kind = kind
+        self.pos = pos
+        self.core: Any = pos.core if pos is not None else None
+        self.layers: tuple[SchemaValidator, ...] = pos.layers if pos is not None else ()
+        self.path = path
+        self.depth = len(path)
+        self.loc = loc  # where pydantic locates the frame's own errors
+        self.base = loc  # the loc its children extend (a union branch adds its tag)
+        self.active = False  # a child is in progress
+        self.cur_key: Any = None
+        self.cur_loc: Any = None
+        self.cur_name: str | None = None
+        self.cur_pos: _Pos | None = None
+        self.cur_prio = 0
+        self.failed: dict[Any, _Failed] | None = None
+        self.obj: Any = None  # the partial instance, built on first access
+        self.placeholder = False
+        self.i = 0
+        self.values: dict[str, Any] = {}
+        self.seen: set[str] = set()
+        self.prio: dict[str, int] | None = None
+        self.deferred: list[tuple[str, Any, Any]] | None = None
+        self.out: Any = None
+        self.buf: list[tuple[Any, Any]] | None = None
+        self.it: Any = None
+
+
+class _KeyDone:
+    """Marker the keyed core puts among its events when a key completes."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class _KeyedStream(JsonStream):
+    """A JsonStream that also marks where each key completes (for ``extra="forbid"``)."""
+
+    def _on_key(self, key: str) -> None:
+        super()._on_key(key)
+        self._events.append(_KeyDone(key))  # type: ignore[arg-type]
+
+
+class ModelStream(Generic[T]):
+    """Validate a JSON document into a Pydantic model while it streams.
+
+    >>> from pydantic import BaseModel
+    >>> class Item(BaseModel):
+    ...     name: str
+    ...     qty: int = 1
+    >>> class Order(BaseModel):
+    ...     items: list[Item]
+    >>> s = ModelStream(Order)
+    >>> [e for e in s.feed('{"items": [{"name": "nut"}, {"na') if type(e) is FieldValidated]
+    [FieldValidated(path=('items', 0, 'name'), value='nut'), \
+FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
+    >>> s.partial
+    Order(items=[Item(name='nut', qty=1), Item(name=None, qty=None)])
+    >>> _ = s.feed('me": "bolt", "qty": 2}]}')
+    >>> s.close()
+    []
+    >>> s.value
+    Order(items=[Item(name='nut', qty=1), Item(name='bolt', qty=2)])
+
+    ``feed()`` returns the JSON events of :class:`~midstream.JsonStream` with
+    :class:`~midstream.FieldValidated` or :class:`~midstream.FieldInvalid`
+    after the :class:`~midstream.ValueDone` of every value the type declares
+    (model fields, list items, dict values, the root), in the same call. An
+    unknown key of a model with ``extra="forbid"`` gives a ``FieldInvalid``
+    (``type="extra_forbidden"``, ``input`` None: the value has not come yet)
+    as soon as the key's closing quote arrives.
+
+    Args:
+        tp: a pydantic model class, or any type a ``pydantic.TypeAdapter``
+            accepts (``list[Item]``, ``dict[str, Item]``, ...).
+        max_depth: deepest nesting accepted (see :class:`~midstream.JsonStream`).
+        max_string_length: longest string or key, in characters.
+        max_number_length: longest number, in characters.
+    """
+
+    def __init__(
+        self,
+        tp: type[T],
+        /,
+        *,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
+        max_number_length: int = DEFAULT_MAX_NUMBER_LENGTH,
+    ) -> None:
+        self._root_pos = _plan(tp)
+        self._core = _KeyedStream(
+            max_depth=max_depth,
+            max_string_length=max_string_length,
+            max_number_length=max_number_length,
+        )
+        self._frames: list[_Frame] = []
+        self._result: Any = _NO  # the root's validated value or _Failed
+        self._root_raw: Any = None
+        self._string: list[str] | None = None  # deltas of the string in progress
+        self._version = 0
+        self._partial_version = -1
+        self._partial: Any = None
+        self._closed = False
+
+    # --- public API ------------------------------------------------------------------
+
+    def feed(self, text: str | bytes, /) -> list[Event]:
+        """Parse the next chunk; return its JSON events and validation events, in order.
+
+        Raises:
+            JsonSyntaxError: the chunk breaks the JSON grammar.
+            LimitExceededError: a configured limit was passed.
+        """
+        events = self._core.feed(text)
+        if not events:
+            return events  # type: ignore[return-value]
+        self._version += 1
+        return self._handle(events)
+
+    def close(self) -> list[Event]:
+        """End the stream; return the events still due.
+
+        Raises:
+            IncompleteJsonError: the document is unfinished.
+            pydantic.ValidationError: the document does not validate; it holds
+                every error, as ``Model.model_validate_json(text)`` would.
+        """
+        events = self._core.close()
+        out = self._handle(events) if events else []
+        self._closed = True
+        if type(self._result) is _Failed:
+            raise self._result.error
+        return out
+
+    @property
+    def done(self) -> bool:
+        """The root value is complete (and validated or failed)."""
+        return self._result is not _NO
+
+    @property
+    def value(self) -> T:
+        """The validated value, once the document is complete.
+
+        Raises:
+            pydantic.ValidationError: the document did not validate.
+            RuntimeError: the document is not complete yet.
+        """
+        result = self._result
+        if result is _NO:
+            raise RuntimeError(
+                "the document is not complete yet: call close() first, or use partial"
+            )
+        if type(result) is _Failed:
+            raise result.error
+        return cast(T, result)
+
+    @property
+    def partial(self) -> Any:
+        """The value so far, shaped like the type; None before anything arrived.
+
+        A model in progress is an instance built without validation
+        (``model_construct``): fields not seen yet are None (defaults apply
+        only when the model completes), completed fields hold their validated
+        values (or the raw value, where it failed), the string in progress
+        holds its text so far; numbers show once complete. A discriminated
+        union is a plain dict until its discriminator completes; fallback
+        types show the raw JSON so far. Completed models are the validated
+        instances.
+
+        This is a live view, like :meth:`JsonStream.snapshot`: the same
+        objects are updated in place as you feed more, and each access costs
+        only the depth of the open containers (plus the string in progress).
+        Copy it (``model_copy(deep=True)``) to keep a frozen view.
+        """
+        if self._result is not _NO:
+            return self._raw_or_value(self._result, self._root_raw)
+        if self._partial_version == self._version:
+            return self._partial
+        self._partial_version = self._version
+        frames = self._frames
+        child: Any = _NO
+        if self._string is not None:
+            parts = self._string
+            if len(parts) > 1:
+                parts[:] = ["".join(parts)]
+            child = parts[0] if parts else ""
+        typed = len(frames)
+        for i, frame in enumerate(frames):
+            if frame.kind >= _TAGGED:
+                typed = i
+                break
+        if typed < len(frames):
+            child = self._core.snapshot()
+            for key in frames[typed].path:
+                child = child[key]
+        for frame in reversed(frames[:typed]):
+            child = self._sync(frame, child)
+        self._partial = None if child is _NO else child
+        return self._partial
+
+    # --- events ------------------------------------------------------------------------
+
+    def _handle(self, events: list[Any]) -> list[Event]:
+        out: list[Event] = []
+        append = out.append
+        frames = self._frames
+        for ev in events:
+            t = type(ev)
+            if t is StringDelta:
+                append(ev)
+                string = self._string
+                if string is not None:
+                    string.append(ev.text)
+            elif t is ValueStart:
+                append(ev)
+                kind = ev.kind
+                self._string = [] if kind == "string" else None
+                if not frames:
+                    if kind == "object" or kind == "array":
+                        frames.append(self._open(self._root_pos, kind, (), ()))
+                    continue
+                parent = frames[-1]
+                path = ev.path
+                key = path[-1]
+                parent.active = True
+                parent.cur_key = key
+                pk = parent.kind
+                if pk == _MODEL:
+                    entry = parent.core.keys.get(key)
+                    if entry is None:
+                        parent.cur_name = None
+                        parent.cur_pos = None
+                    else:
+                        parent.cur_name = entry.name
+                        parent.cur_pos = entry.pos
+                        parent.cur_loc = entry.loc
+                        parent.cur_prio = entry.prio
+                elif pk == _LIST:
+                    parent.cur_pos = parent.core.item
+                    parent.cur_loc = key
+                elif pk == _DICT:
+                    parent.cur_pos = parent.core.value
+                    parent.cur_loc = key
+                else:
+                    parent.cur_pos = None
+                if kind == "object" or kind == "array":
+                    pos = parent.cur_pos
+                    loc = (*parent.base, parent.cur_loc) if pos is not None else ()
+                    frames.append(self._open(pos, kind, path, loc))
+            elif t is ValueDone:
+                append(ev)
+                path = ev.path
+                raw = ev.value
+                if frames and len(path) == frames[-1].depth:
+                    frame = frames.pop()
+                    result = self._finish(frame, raw, append)
+                    loc = frame.loc
+                else:
+                    self._string = None
+                    if frames:
+                        parent = frames[-1]
+                        pos = parent.cur_pos
+                        loc = (*parent.base, parent.cur_loc) if pos is not None else ()
+                    else:
+                        pos = self._root_pos
+                        loc = ()
+                    if pos is None:
+                        result = _NO
+                    elif raw is None and pos.null_ok:
+                        result = None
+                    else:
+                        result = pos.validate(raw)
+                if result is not _NO:
+                    if type(result) is _Failed:
+                        append(FieldInvalid(path, _errors(result, loc)))
+                    else:
+                        append(FieldValidated(path, result))
+                if frames:
+                    self._child_done(frames[-1], path, raw, result, append)
+                else:
+                    self._result = result
+                    self._root_raw = raw
+            elif t is _KeyDone:
+                if frames:
+                    frame = frames[-1]
+                    if frame.kind == _MODEL and frame.core.forbid and ev.key not in frame.core.keys:
+                        append(_extra_forbidden(frame, ev.key))
+            else:  # pragma: no cover - the core emits nothing else
+                append(ev)
+        return out
+
+    def _open(self, pos: _Pos | None, kind: str, path: Path, loc: tuple[Any, ...]) -> _Frame:
+        core = pos.core if pos is not None else None
+        if kind == "object":
+            t = type(core)
+            if t is _ModelCore:
+                frame = _Frame(_MODEL, pos, path, loc)
+                frame.values = dict(cast(_ModelCore, core).template)
+                return frame
+            if t is _DictCore:
+                frame = _Frame(_DICT, pos, path, loc)
+                frame.out = {}
+                return frame
+            if t is _TaggedCore:
+                frame = _Frame(_TAGGED, pos, path, loc)
+                frame.buf = []
+                return frame
+        elif type(core) is _ListCore:
+            frame = _Frame(_LIST, pos, path, loc)
+            frame.out = []
+            return frame
+        return _Frame(_RAW, pos, path, loc)
+
+    def _child_done(
+        self, frame: _Frame, path: Path, raw: Any, result: Any, append: Callable[[Event], None]
+    ) -> None:
+        frame.active = False
+        kind = frame.kind
+        if kind == _MODEL:
+            name = frame.cur_name
+            if name is None:
+                return  # an extra key
+            value = self._raw_or_value(result, raw)
+            if frame.core.multi:  # alias and name both accepted: the alias wins
+                prio = frame.prio
+                if prio is None:
+                    prio = frame.prio = {}
+                if prio.get(name, frame.cur_prio) < frame.cur_prio:
+                    return
+                prio[name] = frame.cur_prio
+            frame.seen.add(name)
+            frame.values[name] = value
+            if result is _NO:  # a deferred field: validated with its model
+                if frame.deferred is None:
+                    frame.deferred = []
+                frame.deferred.append((name, path, frame.cur_loc))
+            elif type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[name] = result
+            elif frame.failed:
+                frame.failed.pop(name, None)
+        elif kind == _LIST:
+            value = self._raw_or_value(result, raw)
+            out = frame.out
+            if frame.placeholder:
+                out[-1] = value
+                frame.placeholder = False
+            else:
+                out.append(value)
+            if type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[len(out) - 1] = result
+        elif kind == _DICT:
+            key = frame.cur_key
+            frame.out[key] = self._raw_or_value(result, raw)
+            if type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[key] = result
+            elif frame.failed:
+                frame.failed.pop(key, None)
+        elif kind == _TAGGED:
+            buf = frame.buf
+            assert buf is not None
+            buf.append((frame.cur_key, raw))
+            if frame.cur_key in frame.core.keys:
+                self._choose_branch(frame, raw, append)
+
+    def _choose_branch(self, frame: _Frame, tag: Any, append: Callable[[Event], None]) -> None:
+        """The discriminator completed: turn the frame into its branch's model."""
+        core: _TaggedCore = frame.core
+        branch = core.choices.get(tag) if type(tag) in (str, int) else None
+        if branch is None or type(branch.core) is not _ModelCore:
+            frame.kind = _RAW  # the union's own validator will say what is wrong
+            return
+        model: _ModelCore = branch.core
+        buffered = frame.buf or []
+        frame.kind = _MODEL
+        frame.core = model
+        frame.buf = None
+        frame.base = (*frame.loc, tag)
+        frame.layers = (*branch.layers, core.shallow, *frame.layers)
+        frame.values = dict(model.template)
+        for key, raw in buffered:
+            path = (*frame.path, key)
+            entry = model.keys.get(key)
+            if entry is None:
+                if model.forbid:
+                    append(_extra_forbidden(frame, key))
+                frame.cur_name = None
+                continue
+            frame.cur_key = key
+            frame.cur_name = entry.name
+            frame.cur_pos = entry.pos
+            frame.cur_loc = entry.loc
+            frame.cur_prio = entry.prio
+            pos = entry.pos
+            if pos is None:
+                result = _NO
+            elif raw is None and pos.null_ok:
+                result = None
+            else:
+                result = pos.validate(raw)
+            if type(result) is _Failed:
+                append(FieldInvalid(path, _errors(result, (*frame.base, entry.loc))))
+            elif result is not _NO:
+                append(FieldValidated(path, result))
+            self._child_done(frame, path, raw, result, append)
+
+    def _finish(self, frame: _Frame, raw: Any, append: Callable[[Event], None]) -> Any:
+        kind = frame.kind
+        if kind == _MODEL:
+            result = _shallow(frame.core.shallow, raw, frame)
+            if frame.deferred:
+                self._deferred_events(frame, result, append)
+        elif kind == _LIST:
+            frame.i = 0
+            result = _shallow(frame.core.shallow, raw, frame)
+        elif kind == _DICT:
+            frame.it = iter(frame.out)
+            result = _shallow(frame.core.shallow, raw, frame)
+        elif frame.pos is not None:  # a fallback, or a union whose branch never came
+            return frame.pos.validate(raw)
+        else:
+            return _NO
+        for layer in frame.layers:
+            result = _shallow(layer, raw, result)
+        return result
+
+    def _deferred_events(self, frame: _Frame, result: Any, append: Callable[[Event], None]) -> None:
+        for name, path, loc in frame.deferred or ():
+            if type(result) is _Failed:
+                prefix = (*frame.base, loc)
+                n = len(prefix)
+                errors = [e for e in _errors(result, frame.base) if tuple(e["loc"][:n]) == prefix]
+                if errors:
+                    append(FieldInvalid(path, errors))
+                # else: the field is fine but its model failed; its value is unknown
+            else:
+                append(FieldValidated(path, getattr(result, name)))
+
+    # --- partial -------------------------------------------------------------------------
+
+    @staticmethod
+    def _raw_or_value(result: Any, raw: Any) -> Any:
+        return raw if result is _NO or type(result) is _Failed else result
+
+    def _sync(self, frame: _Frame, child: Any) -> Any:
+        """Put the child in progress into the frame's partial value; return that value."""
+        kind = frame.kind
+        if kind == _MODEL:
+            name = frame.cur_name
+            if child is not _NO and frame.active and name is not None:
+                prio = frame.prio
+                if prio is None or prio.get(name, frame.cur_prio) >= frame.cur_prio:
+                    frame.values[name] = child
+                    frame.seen.add(name)
+            if frame.obj is None:
+                frame.obj = _construct(frame.core.cls, frame.values, frame.seen)
+            return frame.obj
+        if kind == _LIST:
+            if child is not _NO and frame.active:
+                if frame.placeholder:
+                    frame.out[-1] = child
+                else:
+                    frame.out.append(child)
+                    frame.placeholder = True
+            return frame.out
+        if child is not _NO and frame.active:  # _DICT
+            frame.out[frame.cur_key] = child
+        return frame.out
+
+
+def _construct(cls: Any, values: dict[str, Any], seen: set[str]) -> Any:
+    """A partial instance whose ``__dict__`` is the frame's live ``values``."""
+    try:
+        obj = cls.model_construct(_fields_set=seen, **values)
+    except Exception:  # a model_post_init that cannot take partial data
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", seen)
+    return obj
+
+
+def _errors(failed: _Failed, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    for details in failed.error.errors():
+        error: dict[str, Any] = dict(details)
+        error["loc"] = (*loc, *details["loc"])
+        errors.append(error)
+    return errors
+
+
+def _extra_forbidden(frame: _Frame, key: str) -> FieldInvalid:
+    error = _validation_error().from_exception_data(
+        frame.core.cls.__name__,
+        [{"type": "extra_forbidden", "loc": (*frame.base, key), "input": None}],
+    )
+    return FieldInvalid((*frame.path, key), [dict(e) for e in error.errors()])
+
+
+# --- adapters ----------------------------------------------------------------------------
+
+
+def stream_model(tp: type[T], chunks: Iterable[str | bytes], /, **options: Any) -> Iterator[Any]:
+    """Yield the partial value after each chunk that changed it, then the validated value.
+
+    Args:
+        tp: the model class (or TypeAdapter-able type), as for :class:`ModelStream`.
+        chunks: the text, in pieces.
+        **options: limits passed to :class:`ModelStream`.
+
+    Yields:
+        ``ModelStream.partial`` (a live view: see there) after each chunk
+        that produced events, then the validated value.
+
+    Raises:
+        pydantic.ValidationError: the document does not validate.
+        ParseError: the text is not one JSON document.
+    """
+    stream = ModelStream(tp, **options)
+    for chunk in chunks:
+        if stream.feed(chunk):
+            yield stream.partial
+    stream.close()
+    yield stream.value
+
+
+async def astream_model(
+    tp: type[T], chunks: AsyncIterable[str | bytes], /, **options: Any
+) -> AsyncIterator[Any]:
+    """The async twin of :func:`stream_model`, over an async iterable of chunks."""
+    stream = ModelStream(tp, **options)
+    async for chunk in chunks:
+        if stream.feed(chunk):
+            yield stream.partial
+    stream.close()
+    yield stream.value

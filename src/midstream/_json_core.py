@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Final, NoReturn, TypeAlias, cast
 
 from ._errors import (
     ErrorKind,
@@ -66,9 +67,11 @@ _LITERAL: Final = 10  # inside true/false/null, cut short by the chunk end
 _OBJECT: Final = 0
 _ARRAY: Final = 1
 
-_STRING_RUN = re.compile(r'[^"\\\x00-\x1f]*').match
-_WHITESPACE_RUN = re.compile(r"[ \t\n\r]*").match
-_NUMBER_RUN = re.compile(r"[-+0-9.eE]*").match
+# Starred patterns always match (possibly empty), so their match is never None.
+_RunMatcher: TypeAlias = "Callable[[str, int], re.Match[str]]"
+_STRING_RUN = cast(_RunMatcher, re.compile(r'[^"\\\x00-\x1f]*').match)
+_WHITESPACE_RUN = cast(_RunMatcher, re.compile(r"[ \t\n\r]*").match)
+_NUMBER_RUN = cast(_RunMatcher, re.compile(r"[-+0-9.eE]*").match)
 _VALID_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?").fullmatch
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}").fullmatch
 
@@ -237,7 +240,7 @@ class JsonCore:
         # Fast paths for the two commonest chunks of a token stream: text inside
         # a string, and whitespace between tokens.
         if state == _STRING:
-            if _STRING_RUN(text).end() == n and n and not self._high:
+            if _STRING_RUN(text, 0).end() == n and n and not self._high:
                 self._length += n
                 if self._length > self.max_string_length:
                     self._string_too_long(n - self._length + self.max_string_length)
@@ -249,7 +252,7 @@ class JsonCore:
                     parts.clear()
                 self._consumed += n  # no newline can stand inside a string
                 return n
-        elif state < _STRING and _WHITESPACE_RUN(text).end() == n:
+        elif state < _STRING and _WHITESPACE_RUN(text, 0).end() == n:
             if state == _END and stop_at_end:
                 return 0
             self._advance(text, n)
@@ -636,7 +639,7 @@ class JsonCore:
         self._on_scalar(value)
         return _AFTER if self._stack else _END
 
-    def _bad_number(self, number: str, pos: int, following: str) -> None:
+    def _bad_number(self, number: str, pos: int, following: str) -> NoReturn:
         """Raise for a malformed number, at the first character that breaks it."""
         good = _valid_number_prefix(number)
         start = pos - len(number)  # relative to the current chunk

@@ -159,7 +159,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         if not self._containers:
             if self._root is not _MISSING:
                 return self._root  # type: ignore[no-any-return]
-            return None if partial is _MISSING else partial  # type: ignore[no-any-return]
+            return None if partial is _MISSING else partial
         parent = self._containers[-1]
         if partial is not _MISSING:
             if type(parent) is dict:

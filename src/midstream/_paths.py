@@ -39,6 +39,10 @@ class PathPattern:
 
     __slots__ = ("_fixed", "_segments", "text")
 
+    _segments: tuple[str | int, ...]
+    _fixed: bool
+    text: str
+
     def __init__(self, pattern: PatternLike, /) -> None:
         if isinstance(pattern, PathPattern):
             segments: tuple[str | int, ...] = pattern._segments

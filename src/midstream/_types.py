@@ -15,15 +15,15 @@ JSONValue: TypeAlias = Union[
     dict[str, "JSONValue"], list["JSONValue"], str, int, float, bool, None
 ]
 
-E_co = TypeVar("E_co", covariant=True)
+E = TypeVar("E")
 
 
-class Parser(Protocol[E_co]):
+class Parser(Protocol[E]):
     """What every midstream parser is: text in through ``feed()``, events out.
 
     ``feed("")`` does nothing; only ``close()`` ends the stream.
     """
 
-    def feed(self, text: str, /) -> list[E_co]: ...
+    def feed(self, text: str, /) -> list[E]: ...
 
-    def close(self) -> list[E_co]: ...
+    def close(self) -> list[E]: ...

@@ -244,21 +244,44 @@ class _Choice:
         self.finished = False
 
 
+#: Classes whose instances keep their fields in ``__dict__`` (pydantic models),
+#: learned on first sight; as many entries as there are event classes.
+_BY_DICT: Final[set[type]] = set()
+
+
 def _fields(obj: Any) -> Mapping[str, Any]:
     """The fields of a dict or of an SDK object (pydantic models keep them in ``__dict__``)."""
+    cls = type(obj)
+    if cls in _BY_DICT:
+        return obj.__dict__  # type: ignore[no-any-return]
     if isinstance(obj, Mapping):
         return obj
     if obj is None:
         return _EMPTY
     fields = getattr(obj, "__dict__", None)
-    if isinstance(fields, dict):
+    if type(fields) is dict:
+        _BY_DICT.add(cls)
         return fields
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
         dumped = dump()
         if isinstance(dumped, Mapping):
             return dumped
-    raise TypeError(f"expected a dict or an SDK event object, got {type(obj).__name__}")
+    raise TypeError(f"expected a dict or an SDK event object, got {cls.__name__}")
+
+
+def _all_fields(obj: Any) -> Mapping[str, Any]:
+    """Like :func:`_fields`, with a pydantic model's extra fields too.
+
+    An SDK older than the stream puts a block type it does not know (an MCP
+    tool use in a non-beta Anthropic SDK) into another class, and its id and
+    name into the extras. Used once per block or item, not per delta.
+    """
+    fields = _fields(obj)
+    extra = getattr(obj, "__pydantic_extra__", None)
+    if extra and fields is not obj:
+        return {**extra, **fields}
+    return fields
 
 
 def _model_name(model: type[BaseModel]) -> str:
@@ -292,8 +315,8 @@ def _registry(tools: ToolsArg) -> dict[str, type[BaseModel] | None] | None:
             name = function.get("name") if isinstance(function, Mapping) else tool.get("name")
             if not isinstance(name, str):
                 raise TypeError(f"tools: a tool definition without a name: {tool!r}")
-            # openai.pydantic_function_tool() returns a dict that keeps its model.
-            model = getattr(tool, "model", None)
+            # openai.pydantic_function_tool() keeps the model on its "function" dict.
+            model = getattr(function, "model", None) or getattr(tool, "model", None)
             ok = isinstance(model, type) and issubclass(model, BaseModel)
             registry[name] = model if ok else None
         else:
@@ -697,6 +720,15 @@ class ToolCallAssembler:
         wire = entry.get("index")
         call_id = entry.get("id") or None
         name = function.get("name") or ""
+        if not call_id and not name and type(wire) is int:
+            # The common case: one more fragment of a known call.
+            at_index = choice.by_key.get(wire)
+            if at_index is not None:
+                choice.last = at_index
+                arguments = function.get("arguments")
+                if arguments:
+                    self._feed_args(at_index, arguments)
+                return
         known = choice.by_id.get(call_id) if call_id else None
         call: _Call
         if known is not None:
@@ -750,7 +782,7 @@ class ToolCallAssembler:
                 self._content[key] = [text]
                 self._out.append(ContentDelta(0, text[len(seen) :]))
         elif kind == "response.output_item.added":
-            item = _fields(event.get("item"))
+            item = _all_fields(event.get("item"))
             if item.get("type") in _RESPONSES_CALLS:
                 self._responses_item(event, item)
         elif kind in _RESPONSES_ARGS_DONE:
@@ -758,7 +790,7 @@ class ToolCallAssembler:
             if call is not None:
                 self._responses_args_done(call, event.get("arguments"))
         elif kind == "response.output_item.done":
-            item = _fields(event.get("item"))
+            item = _all_fields(event.get("item"))
             if item.get("type") in _RESPONSES_CALLS:
                 choice = self._choice(0)
                 call = choice.by_key.get(item.get("id"))
@@ -834,7 +866,14 @@ class ToolCallAssembler:
             delta = raw_delta if type(raw_delta) is dict else _fields(raw_delta)
             delta_type = delta.get("type")
             if delta_type == "input_json_delta":
-                call = self._choice(0).by_key.get(event.get("index"))
+                choice = self._choice(0)
+                block = event.get("index")
+                call = choice.by_key.get(block)
+                if call is None and choice.last is not None and choice.last.state == _OPEN:
+                    # Recorded (vercel-ai anthropic-code-execution-pdf-skill): after a server
+                    # tool result, the next block_start repeats the result's index while its
+                    # deltas and stop carry the right one. The open call is the one meant.
+                    call = choice.by_key[block] = choice.last
                 text = delta.get("partial_json")
                 if call is not None and text:
                     call.start_input = None  # the deltas, not the start block, hold the input
@@ -844,7 +883,7 @@ class ToolCallAssembler:
                 if text:
                     self._out.append(ContentDelta(0, text))
         elif kind == "content_block_start":
-            block = _fields(event.get("content_block"))
+            block = _all_fields(event.get("content_block"))
             block_type = block.get("type")
             if block_type in _ANTHROPIC_CALLS:
                 choice = self._choice(0)

@@ -39,6 +39,7 @@ from ._json_stream import JsonStream
 from ._paths import PathPattern
 from ._pydantic import ModelStream, astream_model, stream_model
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, iter_sse, iter_sse_json
+from ._tool_calls import ToolCall, ToolCallAssembler, UnknownToolError
 from ._types import JSONValue, Parser, Path
 
 __version__ = "0.1.0"

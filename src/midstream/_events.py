@@ -28,6 +28,7 @@ __all__ = [
     "Finish",
     "ItemInvalid",
     "JsonEvent",
+    "ObjectAbandoned",
     "ObjectDone",
     "ServerSentEvent",
     "StringDelta",
@@ -216,18 +217,33 @@ class CodeBlockStart(Event):
 
 @dataclass(frozen=True, slots=True)
 class CodeDelta(Event):
-    """Content of block ``index``; the deltas of a block join to its ``code``."""
+    """Content of block ``index``; the ``text`` of a block's deltas joins to its ``code``.
+
+    ``raw`` is the same lines as they were in the input: with the block-quote
+    markers, list indentation and fence indentation that ``text`` drops
+    (equal to ``text`` for a block at the top level). Joining, in event order,
+    ``TextDelta.text``, ``CodeBlockStart.fence``, ``CodeDelta.raw`` and
+    ``CodeBlockDone.fence`` gives back the whole input. ``events`` are the
+    JSON events that ``text`` completes, for a ``json`` block when
+    ``CodeBlocks(json=True)``; otherwise empty.
+    """
 
     index: int
     text: str
+    raw: str
+    events: list[JsonEvent]
 
 
 @dataclass(frozen=True, slots=True)
 class CodeBlockDone(Event):
     """A code block ended.
 
-    ``closed`` is False when the text ended before a closing fence;
-    ``fence`` is the raw closing fence line ("" when not closed).
+    ``closed`` is False when the block ended without a closing fence (the
+    text, or the list item or block quote holding it, ended); ``fence`` is the
+    raw closing fence line, line ending included ("" when not closed).
+    ``error`` is the JSON error of a ``json`` block parsed with
+    ``CodeBlocks(json=True)`` (invalid, or unfinished when the block ended);
+    otherwise None.
     """
 
     index: int
@@ -236,6 +252,7 @@ class CodeBlockDone(Event):
     code: str
     closed: bool
     fence: str
+    error: Exception | None
 
 
 # --- Many objects in one stream (ObjectExtractor) -----------------------------
@@ -260,6 +277,20 @@ class BadRecord(Event):
     error: Exception
     start: int
     end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectAbandoned(Event):
+    """A candidate whose field events were passed on turned out not to be JSON.
+
+    Only with ``ObjectExtractor(fields=True)`` in auto mode: forget the field
+    events under ``index``, which the next value uses again. The candidate's
+    text comes as text; ``error`` says where and why its parse failed.
+    """
+
+    index: int
+    start: int
+    error: Exception
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1064,3 +1066,19 @@ def test_real_anthropic_streams_match_their_content_blocks() -> None:
         assert "".join(e.text for e in of(ContentDelta, got)) == text, record["id"]
         assert of(Finish, got) == ([Finish(0, stop)] if stop else []), record["id"]
     assert truncated == 1
+
+
+# --- the benchmark runs ---------------------------------------------------------------------
+
+
+def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tiktoken")
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import bench_tool_calls
+
+    argv = ["--sizes", "1k", "--workloads", "structured", "--repeat", "1", "--budget", "5"]
+    assert bench_tool_calls.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| structured | 1k" in out and "PASS" not in out  # one size: no 10k target

@@ -71,6 +71,7 @@ from ._events import (
     ToolCallDone,
     ToolCallError,
     ToolCallStart,
+    ValueDone,
 )
 
 if TYPE_CHECKING:
@@ -569,7 +570,8 @@ class ToolCallAssembler:
             self._fail(call, exc)
             return
         self._out.append(ToolArgumentsDelta(call.choice, call.index, text, events))
-        if stream.done:
+        # The root's ValueDone is the last event of the feed that completes it.
+        if events and type(last := events[-1]) is ValueDone and not last.path:
             self._complete(call, stream.value)
             if call.state == _DONE and text[used:].strip():
                 self._extra_data(call)
@@ -688,47 +690,62 @@ class ToolCallAssembler:
     # --- OpenAI Chat Completions --------------------------------------------------
 
     def _chat(self, chunk: Mapping[str, Any]) -> None:
-        for raw_choice in chunk.get("choices") or ():
-            c = raw_choice if type(raw_choice) is dict else _fields(raw_choice)
+        # The hot path of the library's most common use: SDK objects are read
+        # through their __dict__ inline, and a plain fragment of a known call
+        # goes straight to _feed_args.
+        by_dict = _BY_DICT
+        for raw in chunk.get("choices") or ():
+            c = raw if type(raw) is dict else raw.__dict__ if type(raw) in by_dict else _fields(raw)
             number = c.get("index")
-            if not isinstance(number, int):
+            if type(number) is not int:
                 number = 0
-            raw_delta = c.get("delta")
-            if raw_delta is not None:
-                delta = raw_delta if type(raw_delta) is dict else _fields(raw_delta)
+            raw = c.get("delta")
+            if raw is not None:
+                delta = (
+                    raw if type(raw) is dict else raw.__dict__ if type(raw) in by_dict
+                    else _fields(raw)
+                )
                 content = delta.get("content")
                 if content:
                     self._out.append(ContentDelta(number, content))
                 entries = delta.get("tool_calls")
                 if entries:
-                    choice = self._choice(number)
-                    for entry in entries:
-                        self._chat_entry(choice, number, entry)
+                    choice = self._choices.get(number) or self._choice(number)
+                    by_key = choice.by_key
+                    for raw in entries:
+                        entry = (
+                            raw if type(raw) is dict else raw.__dict__ if type(raw) in by_dict
+                            else _fields(raw)
+                        )
+                        raw = entry.get("function")
+                        function = (
+                            raw if type(raw) is dict else raw.__dict__ if type(raw) in by_dict
+                            else _EMPTY if raw is None else _fields(raw)
+                        )
+                        if not entry.get("id") and not function.get("name"):
+                            call = by_key.get(entry.get("index"))
+                            if call is not None:
+                                choice.last = call
+                                arguments = function.get("arguments")
+                                if arguments:
+                                    self._feed_args(call, arguments)
+                                continue
+                        self._chat_entry(choice, number, entry, function)
             reason = c.get("finish_reason")
             if reason:
                 self._finish_choice(number, reason)
 
-    def _chat_entry(self, choice: _Choice, number: int, raw_entry: Any) -> None:
-        entry = raw_entry if type(raw_entry) is dict else _fields(raw_entry)
-        raw_function = entry.get("function")
-        if raw_function is None:
-            function = _EMPTY
-        elif type(raw_function) is dict:
-            function = raw_function
-        else:
-            function = _fields(raw_function)
+    def _chat_entry(
+        self,
+        choice: _Choice,
+        number: int,
+        entry: Mapping[str, Any],
+        function: Mapping[str, Any],
+    ) -> None:
+        """A tool_calls entry that may start a call, or name or identify one."""
         wire = entry.get("index")
         call_id = entry.get("id") or None
         name = function.get("name") or ""
-        if not call_id and not name and type(wire) is int:
-            # The common case: one more fragment of a known call.
-            at_index = choice.by_key.get(wire)
-            if at_index is not None:
-                choice.last = at_index
-                arguments = function.get("arguments")
-                if arguments:
-                    self._feed_args(at_index, arguments)
-                return
         known = choice.by_id.get(call_id) if call_id else None
         call: _Call
         if known is not None:

@@ -1,0 +1,310 @@
+#!/usr/bin/env python
+"""Benchmark ToolCallAssembler against the openai SDK's own accumulator, on the same chunks.
+
+Usage::
+
+    python benchmarks/bench_tool_calls.py                 # 1 KB to 1 MB (a few minutes)
+    python benchmarks/bench_tool_calls.py --quick         # 1 KB and 10 KB, 3 repeats
+    python benchmarks/bench_tool_calls.py --sizes 10k --workloads tool_string --repeat 9
+
+One tool call whose arguments are a :mod:`benchmarks.cases` document (``tool_string``:
+a ``write_file`` call with one long escaped string; ``structured``: an object of
+many fields) is cut at cl100k_base token boundaries, one token per
+``ChatCompletionChunk`` (built with ``openai._models.construct_type``, as the
+openai client builds them from the wire), after a first chunk with the id and
+the name and before a last one with ``finish_reason``. Every peer consumes that
+same list of objects:
+
+- ``openai-sdk``: ``ChatCompletionStreamState(input_tools=[strict tool])``, what
+  ``client.chat.completions.stream(tools=[pydantic_function_tool(M)])`` runs:
+  it re-parses the whole arguments text (``jiter`` partial mode) on every chunk.
+- ``openai-sdk (no tools)``: the same without ``input_tools``: no parsing, but
+  it still rebuilds its snapshot of the message on every chunk.
+- ``midstream``: ``ToolCallAssembler().feed(chunk)`` per chunk, then ``close()``;
+  it parses the arguments as they arrive (the events are built and returned).
+
+Runs are interleaved and the minimum over the repeats is kept. An SDK run is
+stopped after ``--budget`` seconds (default 60): its cost per chunk is then
+measured on the chunks it got through (a lower bound: the SDK's cost per chunk
+grows with the arguments) and its whole run extrapolated (marked ``~``).
+The output is markdown: cost per chunk, ratios, and the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Final
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(ROOT))
+if (ROOT / "src" / "midstream").is_dir():  # measure the checkout
+    sys.path.insert(0, str(ROOT / "src"))
+
+from benchmarks.cases import CASES, parse_sizes  # noqa: E402
+
+try:
+    from benchmarks.chunking import token_chunks
+except ImportError:  # pragma: no cover - chunking.py is another helper's; fall back to ours
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import token_chunks  # type: ignore[no-redef]
+
+from midstream import ToolCallAssembler  # noqa: E402
+
+#: The issue's target: at least this many times less time than the SDK at 10 KB.
+TARGET_RATIO: Final = 50.0
+#: Linear: midstream's cost per chunk at 1 MB within this factor of 1 KB's.
+LINEAR_FACTOR: Final = 2.0
+#: How often (in chunks) a capped run looks at the clock.
+_CHECK_EVERY: Final = 32
+
+NAME: Final = "write_file"
+
+
+@dataclass
+class Result:
+    """One peer on one workload."""
+
+    seconds: float  # the whole run (extrapolated when capped)
+    chunks: int  # chunks in the workload
+    done: int  # chunks actually processed (< chunks when capped)
+    spent: float  # seconds actually spent on ``done`` chunks
+    runs: int
+
+    @property
+    def capped(self) -> bool:
+        return self.done < self.chunks
+
+    @property
+    def per_chunk(self) -> float:
+        """Seconds per chunk, over the chunks processed."""
+        return self.spent / self.done if self.capped else self.seconds / self.chunks
+
+
+def build_chunks(arguments: str) -> list[Any]:
+    """The chat completion chunks of one streamed call, as SDK objects."""
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletionChunk
+
+    def make(delta: dict[str, Any], finish: str | None = None) -> Any:
+        return construct_type(
+            type_=ChatCompletionChunk,
+            value={
+                "id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0,
+                "model": "gpt-4o", "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                ],
+            },
+        )
+
+    first = {"role": "assistant", "tool_calls": [{
+        "index": 0, "id": "call_bench", "type": "function",
+        "function": {"name": NAME, "arguments": ""},
+    }]}
+    chunks = [make(first)]
+    for token in token_chunks(arguments):
+        chunks.append(make({"tool_calls": [{"index": 0, "function": {"arguments": token}}]}))
+    chunks.append(make({}, "tool_calls"))
+    return chunks
+
+
+# --- peers ----------------------------------------------------------------------------
+
+
+def run_midstream(chunks: Sequence[Any], deadline: float | None) -> tuple[int, Any]:
+    acc = ToolCallAssembler()
+    feed = acc.feed
+    n = 0
+    for chunk in chunks:
+        n += len(feed(chunk))
+    n += len(acc.close())
+    return len(chunks), acc.tool_calls[0].arguments
+
+
+def _sdk(strict: bool) -> Callable[[Sequence[Any], float | None], tuple[int, Any]]:
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+
+    tools: list[Any] = [{"type": "function", "function": {
+        "name": NAME, "strict": True,
+        "parameters": {"type": "object", "properties": {}, "additionalProperties": True},
+    }}] if strict else []
+
+    def run(chunks: Sequence[Any], deadline: float | None) -> tuple[int, Any]:
+        state: Any = ChatCompletionStreamState(input_tools=tools)
+        handle = state.handle_chunk
+        clock = time.perf_counter
+        for i, chunk in enumerate(chunks):
+            for _ev in handle(chunk):
+                pass
+            if deadline is not None and i % _CHECK_EVERY == 0 and clock() > deadline:
+                return i + 1, None
+        call = state.get_final_completion().choices[0].message.tool_calls[0]
+        return len(chunks), call.function.arguments
+
+    return run
+
+
+PEERS: Final = ("openai-sdk", "openai-sdk (no tools)", "midstream")
+
+
+def make_peers() -> dict[str, Callable[[Sequence[Any], float | None], tuple[int, Any]]]:
+    return {"openai-sdk": _sdk(True), "openai-sdk (no tools)": _sdk(False),
+            "midstream": run_midstream}
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def measure(chunks: list[Any], arguments: str, repeat: int, budget: float) -> dict[str, Result]:
+    """Time every peer on one list of chunks, interleaved; check they agree."""
+    import json
+
+    expected = json.loads(arguments)
+    peers = make_peers()
+    times: dict[str, list[float]] = {name: [] for name in peers}
+    capped: dict[str, tuple[int, float]] = {}
+    n = len(chunks)
+    for r in range(repeat):
+        order = list(peers) if r % 2 == 0 else list(reversed(peers))
+        for name in order:
+            if name in capped or (times[name] and r >= 1 and sum(times[name]) > budget):
+                continue  # a slow peer is run once (or until it has used its budget)
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                deadline = start + budget if name != "midstream" else None
+                done, value = peers[name](chunks, deadline)
+                elapsed = time.perf_counter() - start
+            finally:
+                gc.enable()
+            if done < n:
+                capped[name] = (done, elapsed)
+                continue
+            got = value if name == "midstream" else json.loads(value)
+            if got != expected:
+                raise AssertionError(f"{name} assembled different arguments")
+            times[name].append(elapsed)
+    results = {}
+    for name in peers:
+        if name in capped:
+            done, spent = capped[name]
+            # The SDK's per-chunk cost grows with the text: extrapolate quadratically.
+            total = spent * (n / done) ** 2
+            results[name] = Result(total, n, done, spent, 1)
+        else:
+            results[name] = Result(min(times[name]), n, n, min(times[name]), len(times[name]))
+    return results
+
+
+def _us(seconds: float) -> str:
+    us = seconds * 1e6
+    return f"{us:,.0f}" if us >= 100 else f"{us:.2f}" if us < 10 else f"{us:.1f}"
+
+
+def _total(result: Result) -> str:
+    mark = "~" if result.capped else ""
+    s = result.seconds
+    text = f"{s:,.0f} s" if s >= 100 else f"{s:.2f} s" if s >= 0.1 else f"{s * 1e3:.1f} ms"
+    return mark + text
+
+
+def _ratio(other: Result, subject: Result) -> str:
+    return ("~" if other.capped else "") + f"{other.seconds / subject.seconds:,.0f}×"
+
+
+def _capped(result: Result) -> str:
+    return f" (first {result.done:,} chunks)" if result.capped else ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print markdown tables."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="1k,10k,100k,1m")
+    parser.add_argument("--workloads", default="tool_string,structured")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="longest single SDK run in seconds before it is capped (default 60)")
+    parser.add_argument("--quick", action="store_true", help="1k and 10k, 3 repeats")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat = "1k,10k", 3
+    sizes = parse_sizes(args.sizes)
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    for w in workloads:
+        if w not in CASES:
+            parser.error(f"unknown workload {w!r}; known: {', '.join(CASES)}")
+
+    rows = []
+    for workload in workloads:
+        for label, size in sizes:
+            arguments = CASES[workload].generate(size)
+            chunks = build_chunks(arguments)
+            print(f"{workload} {label}: {len(chunks)} chunks ...", file=sys.stderr, flush=True)
+            results = measure(chunks, arguments, args.repeat, args.budget)
+            rows.append((workload, label, size, len(arguments.encode()), results))
+
+    print("## Tool calls: openai SDK accumulator vs midstream\n")
+    print(
+        "One call's arguments streamed one cl100k token per `ChatCompletionChunk`; the same"
+        " chunk objects for every peer; microseconds per chunk (minimum over runs), and how"
+        " many times longer the SDK takes than midstream. `~`: the SDK run was stopped at"
+        f" {args.budget:g} s, its cost per chunk measured on the chunks it got through (a lower"
+        " bound, as it grows with the text) and its total extrapolated quadratically.\n"
+    )
+    print("| workload | size | chunks | openai-sdk µs/chunk | openai-sdk (no tools) µs/chunk"
+          " | midstream µs/chunk | ratio | ratio (no tools) | midstream total | openai-sdk total |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for workload, label, _size, nbytes, res in rows:
+        sdk, plain, ms = res["openai-sdk"], res["openai-sdk (no tools)"], res["midstream"]
+        print(
+            f"| {workload} | {label} ({nbytes:,} B) | {ms.chunks:,}"
+            f" | {_us(sdk.per_chunk)}{_capped(sdk)} | {_us(plain.per_chunk)}{_capped(plain)}"
+            f" | {_us(ms.per_chunk)} | {_ratio(sdk, ms)} | {_ratio(plain, ms)}"
+            f" | {_total(ms)} | {_total(sdk)} |"
+        )
+
+    print("\n### Targets\n")
+    failed = False
+    for workload in workloads:
+        mine = [(label, res) for w, label, _s, _b, res in rows if w == workload]
+        by_label = dict(mine)
+        if "10k" in by_label:
+            res = by_label["10k"]
+            r = res["openai-sdk"].seconds / res["midstream"].seconds
+            ok = r >= TARGET_RATIO
+            failed |= not ok
+            print(f"- {'PASS' if ok else 'FAIL'} {workload} 10k: midstream takes {r:,.0f}× less"
+                  f" time than the openai SDK (target ≥ {TARGET_RATIO:g}×)")
+        if len(mine) >= 2:
+            (l0, r0), (l1, r1) = mine[0], mine[-1]
+            growth = r1["midstream"].per_chunk / r0["midstream"].per_chunk
+            ok = growth <= LINEAR_FACTOR
+            failed |= not ok
+            print(f"- {'PASS' if ok else 'FAIL'} {workload}: midstream's cost per chunk"
+                  f" {l0} → {l1} changes ×{growth:.2f} (linear: within ×{LINEAR_FACTOR:g})")
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("openai", "jiter", "pydantic"))
+    load = ""
+    try:
+        import os
+
+        load = f", load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    except (AttributeError, OSError):
+        pass
+    print(f"\n{platform.python_implementation()} {platform.python_version()},"
+          f" {platform.machine()}, {versions}{load}; {args.repeat} repeats, minimum kept"
+          " (on a shared machine the spread between runs is noise).")
+    return 1 if failed and args.strict else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

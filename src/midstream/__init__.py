@@ -36,6 +36,7 @@ from ._events import (
 )
 from ._json_core import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH
 from ._json_stream import JsonStream
+from ._markdown import DEFAULT_MAX_HOLD, DEFAULT_MAX_NESTING, CodeBlocks
 from ._paths import PathPattern
 from ._pydantic import ModelStream, astream_model, stream_model
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, iter_sse, iter_sse_json

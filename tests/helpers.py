@@ -124,7 +124,10 @@ def merge_deltas(events: Sequence[E]) -> list[E]:
                 merged[-1] = StringDelta(ev.path, prev.text + ev.text)
                 continue
             if isinstance(ev, CodeDelta) and ev.index == prev.index:
-                merged[-1] = CodeDelta(ev.index, prev.text + ev.text)
+                merged[-1] = CodeDelta(
+                    ev.index, prev.text + ev.text, prev.raw + ev.raw,
+                    merge_deltas([*prev.events, *ev.events]),
+                )
                 continue
             if isinstance(ev, TextDelta):
                 merged[-1] = TextDelta(prev.text + ev.text)

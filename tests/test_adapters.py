@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -12,9 +13,27 @@ from typing import Any
 
 import pytest
 
-from helpers import chunkings, merge_deltas, run
-from midstream import JsonStream, StreamTimeout, ValueDone
-from midstream._adapters import aiter_events, iter_events
+from _sse_server import RecordingServer, load_corpus
+from helpers import chunkings, merge_deltas, run, shared_path
+from midstream import (
+    ContentDelta,
+    Finish,
+    JsonStream,
+    StreamTimeout,
+    StringDelta,
+    ToolCallDone,
+    ToolCallError,
+    ToolCallStart,
+    Truncated,
+    ValueDone,
+)
+from midstream._adapters import (
+    CUT_REASONS,
+    aiter_events,
+    astream_events,
+    iter_events,
+    stream_events,
+)
 
 DOC = '{"title": "Streaming", "items": [{"id": 1, "tags": ["a", "b"]}, 2.5, null], "ok": true}'
 
@@ -287,5 +306,339 @@ def test_async_exception_awaits_an_async_close() -> None:
         for _ in range(5):
             await asyncio.sleep(0)
         assert src.closed
+
+    _arun(main())
+
+
+# --- provider streams: the recorded corpus, as dicts ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, dict[str, Any]]:
+    return load_corpus(shared_path("corpus", "real"))
+
+
+def _finishes(stream: dict[str, Any]) -> list[str | None]:
+    """The finish reasons the corpus notes record, one per choice (None: no finish)."""
+    for part in stream["notes"].split(";"):
+        part = part.strip()
+        if part.startswith("finish="):
+            value = part[len("finish="):].split(". ")[0].strip().rstrip(".")
+            return [None if v == "None" else v for v in value.split(",")]
+    raise AssertionError(f"no finish= in the notes of {stream['id']}")
+
+
+def _content(events: list[Any], choice: int = 0) -> str:
+    return "".join(
+        ev.text for ev in events
+        if isinstance(ev, ContentDelta) and ev.choice == choice and isinstance(ev.text, str)
+    )
+
+
+@pytest.mark.shared
+def test_every_recorded_stream_ends_complete_or_truncated(corpus: dict[str, Any]) -> None:
+    """A cut stream is never passed on as complete, and a finished one is never called cut."""
+    for sid, stream in corpus.items():
+        events = list(stream_events(stream["events"]))
+        finish = _finishes(stream)
+        truncated = {ev.choice: ev for ev in events if isinstance(ev, Truncated)}
+        # normalise the Responses terminal event name to its status
+        last_reason = [ev.reason for ev in events if isinstance(ev, Finish)]
+        cut = [
+            f is None or f.removeprefix("response.") in CUT_REASONS
+            for f in finish
+        ]
+        assert (0 in truncated) == cut[0], (sid, finish, last_reason)
+        done_roots = [ev for ev in events if isinstance(ev, ValueDone) and ev.path == ()]
+        text = _content(events)
+        head = text.lstrip()[:1]
+        if head in ("{", "[") and not cut[0]:
+            try:
+                expected = json.loads(text)
+            except ValueError:
+                # the content began like JSON and is not: it stays plain text
+                assert not done_roots, sid
+                continue
+            assert done_roots == [ValueDone((), expected)], sid
+        if cut[0] and head in ("{", "["):
+            # what was unfinished got no ValueDone, and the partial value is there
+            try:
+                json.loads(text)
+            except ValueError:
+                assert not done_roots, sid
+                assert truncated[0].partial is not None, sid
+        # every tool call ends once, as done or as error
+        starts = [(ev.choice, ev.index) for ev in events if isinstance(ev, ToolCallStart)]
+        ends = [(ev.choice, ev.index) for ev in events
+                if isinstance(ev, (ToolCallDone, ToolCallError))]
+        assert sorted(starts) == sorted(set(ends)), sid
+
+
+@pytest.mark.shared
+def test_truncated_json_content_is_marked_not_completed(corpus: dict[str, Any]) -> None:
+    stream = corpus["workflowai:anthropic:finish_reason_max_tokens_stream_response"]
+    events = list(stream_events(stream["events"]))
+    assert events[-2:-1] == [Finish(0, "max_tokens")]
+    last = events[-1]
+    assert isinstance(last, Truncated) and last.reason == "max_tokens"
+    text = _content(events)
+    # the partial value is the text so far, read as far as it goes
+    assert isinstance(last.partial, dict)
+    assert text.startswith("{") and last.partial["content"] in text
+    assert not any(isinstance(ev, ValueDone) and ev.path in ((), ("content",)) for ev in events)
+
+
+@pytest.mark.shared
+def test_a_stream_that_just_stops_is_truncated(corpus: dict[str, Any]) -> None:
+    stream = corpus["pydantic-ai:test_clean_eof_without_finish_reason"]
+    events = list(stream_events(stream["events"]))
+    assert not any(isinstance(ev, Finish) for ev in events)
+    assert events[-1] == Truncated(0, None, None)
+    # cut the JSON stream short ourselves: no finish, unfinished value
+    json_stream = corpus["openai-python:test_parse_pydantic_model:15ae68f7"]["events"][:8]
+    events = list(stream_events(json_stream, json=True))
+    assert isinstance(events[-1], Truncated) and events[-1].reason is None
+    assert events[-1].partial == {"city": "San Francisco"}
+    assert not any(isinstance(ev, ValueDone) and ev.path == () for ev in events)
+
+
+def test_an_empty_stream_is_truncated() -> None:
+    assert list(stream_events([])) == [Truncated(0, None, None)]
+
+
+def _chunk(content: str | None = None, finish: str | None = None, index: int = 0) -> dict[str, Any]:
+    delta = {} if content is None else {"content": content}
+    return {"object": "chat.completion.chunk",
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}
+
+
+def test_json_modes() -> None:
+    prose = [_chunk("[Note] this is not JSON"), _chunk(finish="stop")]
+    # auto: began like JSON, is not: left as text, no error, no ValueDone for the root
+    events = list(stream_events(prose))
+    assert events[-1] == Finish(0, "stop")
+    assert not any(isinstance(ev, ValueDone) and ev.path == () for ev in events)
+    with pytest.raises(ValueError) as info:
+        list(stream_events(prose, json=True))
+    assert info.value.offset == 1  # type: ignore[attr-defined]
+    assert all(isinstance(ev, (ContentDelta, Finish)) for ev in stream_events(prose, json=False))
+    # auto: text after the JSON value is fine; json=True: it is an error
+    trailing = [_chunk(' {"a": 1}'), _chunk(" hope this helps"), _chunk(finish="stop")]
+    assert ValueDone((), {"a": 1}) in list(stream_events(trailing))
+    with pytest.raises(ValueError):
+        list(stream_events(trailing, json=True))
+    # json=True and a finish with unfinished JSON: an error, not a silent success
+    with pytest.raises(ValueError):
+        list(stream_events([_chunk('{"a": '), _chunk(finish="stop")], json=True))
+
+
+def test_only_the_chosen_choice_is_parsed_and_each_choice_ends() -> None:
+    chunks = [_chunk('{"n": 0}', index=0), _chunk('{"n": 1}', index=1),
+              _chunk(finish="stop", index=0), _chunk(finish="length", index=1)]
+    events = list(stream_events(chunks, choice=1))
+    assert ValueDone((), {"n": 1}) in events
+    assert ValueDone((), {"n": 0}) not in events
+    assert [ev for ev in events if isinstance(ev, Truncated)] == [Truncated(1, "length", {"n": 1})]
+
+
+# --- the real SDK clients against a real local server ---------------------------------------------
+
+CHAT = [
+    "openai-python:test_parse_pydantic_model:15ae68f7",  # JSON content
+    "openai-python:test_parse_pydantic_model_multiple_choices:07fc6368",  # n=3
+    "openai-python:test_parse_max_tokens_reached:4cc50a61",  # finish_reason length
+    "workflowai:openai:stream_with_tools",  # four parallel tool calls
+    "vercel-ai:mistral:mistral-tool-call",  # no tool-call index
+    "pydantic-ai:test_clean_eof_without_finish_reason",  # no finish at all
+]
+RESPONSES = [
+    "llm:test_async_model_schema",  # JSON output_text
+    "llm:test_responses_tool_use_streaming#0",  # function call
+]
+ANTHROPIC = [
+    "workflowai:anthropic:stream_data_with_usage",  # JSON text
+    "workflowai:anthropic:finish_reason_max_tokens_stream_response",  # max_tokens
+    "workflowai:anthropic:anthropic_with_multiple_tools_streaming_fixture",  # parallel tool_use
+]
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def server(corpus: dict[str, Any]) -> Iterator[RecordingServer]:
+    with RecordingServer(corpus) as srv:
+        yield srv
+
+
+@pytest.fixture
+def srv(server: RecordingServer) -> RecordingServer:
+    server.reset()
+    return server
+
+
+def _openai(srv: RecordingServer, *, async_: bool = False) -> Any:
+    openai = pytest.importorskip("openai")
+    cls = openai.AsyncOpenAI if async_ else openai.OpenAI
+    return cls(base_url=srv.url + "/v1", api_key="test-key", max_retries=0, timeout=10)
+
+
+def _expected(corpus: dict[str, Any], sid: str) -> list[Any]:
+    return list(stream_events(corpus[sid]["events"]))
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", CHAT)
+def test_openai_chat_stream(srv: RecordingServer, corpus: dict[str, Any], sid: str) -> None:
+    client = _openai(srv)
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    assert list(stream_events(stream)) == _expected(corpus, sid)
+    path, body, headers = srv.requests[-1]
+    assert path == "/v1/chat/completions" and body["stream"] is True
+    assert headers["authorization"] == "Bearer test-key"
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", CHAT[:4])
+def test_openai_chat_stream_manager(srv: RecordingServer, corpus: dict[str, Any], sid: str) -> None:
+    client = _openai(srv)
+    manager = client.chat.completions.stream(model=sid, messages=MESSAGES)
+    assert list(stream_events(manager)) == _expected(corpus, sid)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", CHAT[:4])
+def test_openai_async_chat_stream(srv: RecordingServer, corpus: dict[str, Any], sid: str) -> None:
+    async def main() -> None:
+        client = _openai(srv, async_=True)
+        stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        assert await _alist(astream_events(stream)) == _expected(corpus, sid)
+        manager = client.chat.completions.stream(model=sid, messages=MESSAGES)
+        assert await _alist(astream_events(manager)) == _expected(corpus, sid)
+        await client.close()
+
+    _arun(main())
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", RESPONSES)
+def test_openai_responses_stream(srv: RecordingServer, corpus: dict[str, Any], sid: str) -> None:
+    client = _openai(srv)
+    stream = client.responses.create(model=sid, input="hi", stream=True)
+    assert list(stream_events(stream)) == _expected(corpus, sid)
+    assert srv.requests[-1][0] == "/v1/responses"
+    with_manager = list(stream_events(client.responses.stream(model=sid, input="hi")))
+    assert with_manager == _expected(corpus, sid)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", ANTHROPIC)
+def test_anthropic_stream(srv: RecordingServer, corpus: dict[str, Any], sid: str) -> None:
+    anthropic = pytest.importorskip("anthropic")
+    client = anthropic.Anthropic(base_url=srv.url, api_key="test-key", max_retries=0, timeout=10)
+    kw: dict[str, Any] = {"model": sid, "max_tokens": 100, "messages": MESSAGES}
+    assert list(stream_events(client.messages.create(stream=True, **kw))) == _expected(corpus, sid)
+    assert list(stream_events(client.messages.stream(**kw))) == _expected(corpus, sid)
+    assert srv.requests[-1][0] == "/v1/messages"
+
+
+@pytest.mark.shared
+def test_openai_tools_and_model_validation(srv: RecordingServer, corpus: dict[str, Any]) -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class GetTemperature(pydantic.BaseModel):
+        city_code: int
+
+    sid = "workflowai:openai:stream_with_tools"
+    client = _openai(srv)
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    tools = {"get_temperature": GetTemperature, "get_rain_probability": None,
+             "get_wind_speed": None, "get_weather_conditions": None}
+    done = [ev for ev in stream_events(stream, tools=tools) if isinstance(ev, ToolCallDone)]
+    assert done[0].arguments == GetTemperature(city_code=125321)
+    assert [ev.name for ev in done[1:]] == [
+        "get_rain_probability", "get_wind_speed", "get_weather_conditions"
+    ]
+
+
+# --- stopping early reaches the server ----------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_break_closes_the_http_response(srv: RecordingServer) -> None:
+    srv.hold_after = 6
+    client = _openai(srv)
+    stream = client.chat.completions.create(
+        model="openai-python:test_parse_pydantic_model:15ae68f7", messages=MESSAGES, stream=True
+    )
+    for ev in stream_events(stream):
+        if isinstance(ev, StringDelta):
+            break
+    assert stream.response.is_closed
+    assert srv.disconnected.wait(5), "the server never saw the client go away"
+
+
+@pytest.mark.shared
+def test_break_closes_a_stream_manager(srv: RecordingServer) -> None:
+    srv.hold_after = 6
+    client = _openai(srv)
+    manager = client.chat.completions.stream(
+        model="openai-python:test_parse_pydantic_model:15ae68f7", messages=MESSAGES
+    )
+    for ev in stream_events(manager):
+        if isinstance(ev, ContentDelta):
+            break
+    assert srv.disconnected.wait(5)
+
+
+@pytest.mark.shared
+def test_idle_timeout_on_a_real_stream(srv: RecordingServer) -> None:
+    srv.hold_after = 6
+    client = _openai(srv)
+    stream = client.chat.completions.create(
+        model="openai-python:test_parse_pydantic_model:15ae68f7", messages=MESSAGES, stream=True
+    )
+    seen = []
+    with pytest.raises(StreamTimeout) as info:
+        for ev in stream_events(stream, idle_timeout=0.3):
+            seen.append(ev)
+    assert info.value.events == seen
+    assert info.value.received == _content(seen) == '{"city":"San Francisco'
+    assert srv.disconnected.wait(5)
+
+
+@pytest.mark.shared
+def test_async_cancel_and_timeout_on_a_real_stream(srv: RecordingServer) -> None:
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+
+    async def main() -> None:
+        client = _openai(srv, async_=True)
+        srv.hold_after = 6
+        stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        got: list[Any] = []
+
+        async def consume() -> None:
+            async for ev in astream_events(stream):
+                got.append(ev)
+
+        task = asyncio.create_task(consume())
+        while not any(isinstance(ev, StringDelta) for ev in got) and not task.done():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert stream.response.is_closed
+        assert not _others()
+        assert await asyncio.to_thread(srv.disconnected.wait, 5)
+
+        srv.reset()
+        srv.hold_after = 6
+        stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        with pytest.raises(StreamTimeout) as info:
+            async for _ev in astream_events(stream, idle_timeout=0.3):
+                pass
+        assert info.value.received == '{"city":"San Francisco'
+        assert stream.response.is_closed
+        assert await asyncio.to_thread(srv.disconnected.wait, 5)
+        await client.close()
+        assert not _others()
 
     _arun(main())

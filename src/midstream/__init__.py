@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._adapters import aiter_events, astream_events, iter_events, stream_events
 from ._errors import (
     ErrorKind,
     IncompleteJsonError,
@@ -30,6 +31,7 @@ from ._events import (
     ToolCallDone,
     ToolCallError,
     ToolCallStart,
+    Truncated,
     ValueDone,
     ValueKind,
     ValueStart,

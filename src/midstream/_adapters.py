@@ -27,14 +27,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import queue
+import socket
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Final, Generic, TypeVar
 
-from ._errors import StreamTimeout
+from ._errors import ParseError, StreamTimeout
+from ._events import ContentDelta, Event, Finish, Truncated
+from ._json_stream import JsonStream
+from ._tool_calls import TRUNCATION_REASONS, ToolCallAssembler, ToolsArg
 from ._types import Parser
 
-__all__ = ["aiter_events", "iter_events"]
+__all__ = ["CUT_REASONS", "aiter_events", "astream_events", "iter_events", "stream_events"]
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -62,6 +66,32 @@ def _close_sync(*objs: object) -> None:
                 continue
             if inspect.isawaitable(result):  # an async close on a sync path: drop it cleanly
                 getattr(result, "close", lambda: None)()
+
+
+def _shutdown_sockets(*objs: object) -> None:
+    """Shut down the socket under an HTTP response that a reader thread is blocked on.
+
+    Closing a socket does not wake a ``recv()`` blocked on it in another thread
+    (nor send the FIN) on Linux; shutting it down does both. The socket is found
+    through httpx's documented ``network_stream`` response extension, on the
+    SDK stream's ``response`` (or ``_response``); anything else is left alone.
+    """
+    for obj in objs:
+        for response in (obj, getattr(obj, "response", None), getattr(obj, "_response", None)):
+            extensions = getattr(response, "extensions", None)
+            if not isinstance(extensions, dict):
+                continue
+            stream = extensions.get("network_stream")
+            get_extra_info = getattr(stream, "get_extra_info", None)
+            if not callable(get_extra_info):
+                continue
+            try:
+                sock = get_extra_info("socket")
+                if isinstance(sock, socket.socket):
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            break
 
 
 async def _close_async(*objs: object) -> None:
@@ -143,7 +173,103 @@ def _joined(received: list[Any]) -> str:
     return "".join(parts)
 
 
+# --- one driver for every adapter ---------------------------------------------------------
+
+
+def _drive(
+    feed: Callable[[Any], list[E]],
+    finish: Callable[[], list[E]],
+    items: Iterable[Any],
+    idle_timeout: float | None,
+    received: Callable[[], str],
+    closers: tuple[object, ...],
+) -> Iterator[E]:
+    """Feed each item, yield the events, then ``finish()``'s; close ``closers`` on early exit."""
+    it = iter(items)
+    exhausted = False
+    reader: _ThreadedReader[Any] | None = None
+    seen: list[E] = []
+    try:
+        if idle_timeout is None:
+            for item in it:
+                yield from feed(item)
+        else:
+            reader = _ThreadedReader(it)
+            while True:
+                try:
+                    item = reader.next(idle_timeout)
+                except _Idle:
+                    _shutdown_sockets(*closers)
+                    raise StreamTimeout(idle_timeout, received(), seen) from None
+                if item is _END:
+                    break
+                events = feed(item)
+                seen += events
+                yield from events
+        exhausted = True
+        yield from finish()
+    finally:
+        if reader is not None:
+            reader.stop()
+        if not exhausted:
+            _close_sync(it, *closers)
+
+
+async def _adrive(
+    feed: Callable[[Any], list[E]],
+    finish: Callable[[], list[E]],
+    items: AsyncIterable[Any],
+    idle_timeout: float | None,
+    received: Callable[[], str],
+    closers: tuple[object, ...],
+) -> AsyncIterator[E]:
+    """The async twin of :func:`_drive`: each item awaited under ``wait_for``."""
+    it = aiter(items)
+    exhausted = False
+    seen: list[E] = []
+    try:
+        while True:
+            try:
+                if idle_timeout is None:
+                    item = await anext(it)
+                else:
+                    item = await asyncio.wait_for(anext(it), idle_timeout)
+            except StopAsyncIteration:
+                break
+            except asyncio.TimeoutError:
+                if idle_timeout is None:
+                    raise
+                raise StreamTimeout(idle_timeout, received(), seen) from None
+            events = feed(item)
+            if idle_timeout is not None:
+                seen += events
+            for ev in events:
+                yield ev
+        exhausted = True
+        for ev in finish():
+            yield ev
+    finally:
+        if not exhausted:
+            await _close_async(it, *closers)
+
+
 # --- the generic adapters ----------------------------------------------------------------
+
+
+class _Recorder:
+    """Keeps the chunks fed, only when a timeout may need to report them."""
+
+    def __init__(self, parser: Parser[E], keep: bool) -> None:
+        self.parser = parser
+        self.chunks: list[Any] = []
+        self.feed: Callable[[Any], list[Any]] = self._feed_and_keep if keep else parser.feed
+
+    def _feed_and_keep(self, chunk: Any) -> list[Any]:
+        self.chunks.append(chunk)
+        return self.parser.feed(chunk)
+
+    def received(self) -> str:
+        return _joined(self.chunks)
 
 
 def iter_events(
@@ -166,38 +292,11 @@ def iter_events(
     When the loop over the result stops early, ``chunks.close()`` is called if
     it exists.
     """
-    it = iter(chunks)
-    exhausted = False
-    reader: _ThreadedReader[str] | None = None
-    received: list[str] = []
-    seen: list[E] = []
-    try:
-        if idle_timeout is None:
-            for chunk in it:
-                yield from parser.feed(chunk)
-        else:
-            reader = _ThreadedReader(it)
-            while True:
-                try:
-                    chunk = reader.next(idle_timeout)
-                except _Idle:
-                    raise StreamTimeout(idle_timeout, _joined(received), seen) from None
-                if chunk is _END:
-                    break
-                received.append(chunk)
-                events = parser.feed(chunk)
-                seen += events
-                yield from events
-        exhausted = True
-        yield from parser.close()
-    finally:
-        if reader is not None:
-            reader.stop()
-        if not exhausted:
-            _close_sync(it, chunks)
+    rec = _Recorder(parser, idle_timeout is not None)
+    return _drive(rec.feed, parser.close, chunks, idle_timeout, rec.received, (chunks,))
 
 
-async def aiter_events(
+def aiter_events(
     parser: Parser[E], chunks: AsyncIterable[str], /, *, idle_timeout: float | None = None
 ) -> AsyncIterator[E]:
     """Feed each chunk of an async iterable to ``parser`` and yield its events.
@@ -211,32 +310,317 @@ async def aiter_events(
         StreamTimeout: no chunk for ``idle_timeout`` seconds (the source is closed).
         ParseError: bad input, from the parser.
     """
-    it = aiter(chunks)
-    exhausted = False
-    received: list[str] = []
-    seen: list[E] = []
-    try:
-        while True:
+    rec = _Recorder(parser, idle_timeout is not None)
+    return _adrive(rec.feed, parser.close, chunks, idle_timeout, rec.received, (chunks,))
+
+
+# --- provider streams: content, JSON fields, models, tool calls ------------------------------
+
+#: Finish reasons that mean the provider stopped the output before the model
+#: finished it: token limits (:data:`~midstream._tool_calls.TRUNCATION_REASONS`),
+#: OpenAI ``content_filter``, Responses ``failed``/``incomplete``/``cancelled``,
+#: Anthropic ``refusal`` (a classifier stopped the stream) and ``pause_turn``.
+CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
+    {"content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn"}
+)
+
+#: Events of the SDKs' helper streams that repeat what the raw events say.
+_HELPER_ONLY: Final = frozenset(
+    {
+        # openai: client.chat.completions.stream()
+        "content.delta", "content.done", "refusal.delta", "refusal.done",
+        "tool_calls.function.arguments.delta", "tool_calls.function.arguments.done",
+        "logprobs.content.delta", "logprobs.content.done",
+        "logprobs.refusal.delta", "logprobs.refusal.done",
+        # anthropic: client.messages.stream()
+        "text", "citation", "thinking", "signature", "input_json",
+    }
+)
+
+
+class _Pipeline:
+    """Provider events in; tool calls, content, and the content's fields out (sans-I/O)."""
+
+    def __init__(
+        self, *, model: Any, json: bool | None, tools: ToolsArg, choice: int, keep_text: bool
+    ) -> None:
+        self._calls = ToolCallAssembler(tools=tools)
+        self._model = model
+        self._mode = True if model is not None else json
+        self._choice = choice
+        self._parser: Any = None  # JsonStream | ModelStream
+        self._decided = json is False and model is None
+        self._stopped = False  # the content parser is closed or abandoned
+        self._seen: set[int] = set()
+        self._finished: set[int] = set()
+        self._keep_text = keep_text
+        self._text: list[str] = []
+        #: auto mode: why content that began like JSON was left as plain text
+        self.content_error: ParseError | None = None
+
+    def received(self) -> str:
+        return "".join(self._text)
+
+    def feed(self, item: Any) -> list[Event]:
+        out: list[Event] = []
+        for ev in self._calls.feed(item):
+            out.append(ev)
+            if isinstance(ev, ContentDelta):
+                self._seen.add(ev.choice)
+                if ev.choice == self._choice and isinstance(ev.text, str):
+                    if self._keep_text:
+                        self._text.append(ev.text)
+                    if not self._stopped:
+                        self._content(ev.text, out)
+            elif isinstance(ev, Finish):
+                self._seen.add(ev.choice)
+                self._finish(ev.choice, ev.reason, out)
+            else:
+                choice = getattr(ev, "choice", None)
+                if isinstance(choice, int):
+                    self._seen.add(choice)
+        return out
+
+    def close(self) -> list[Event]:
+        out: list[Event] = list(self._calls.close())
+        if not self._seen:
+            self._seen.add(self._choice)  # an empty stream is not a complete answer
+        for choice in sorted(self._seen - self._finished):
+            self._finished.add(choice)
+            out.append(Truncated(choice, None, self._partial() if choice == self._choice else None))
+            if choice == self._choice:
+                self._stopped = True
+        return out
+
+    def _content(self, text: str, out: list[Event]) -> None:
+        parser = self._parser
+        if parser is None:
+            if self._decided:
+                return
+            if self._mode is None:
+                head = text.lstrip()
+                if not head:
+                    return  # leading whitespace: undecided yet, and insignificant to JSON
+                if head[0] not in "{[":
+                    self._decided = True
+                    return
+            self._decided = True
+            if self._model is not None:
+                from ._pydantic import ModelStream
+
+                parser = self._parser = ModelStream(self._model)
+            else:
+                parser = self._parser = JsonStream()
+        if self._mode is None:
             try:
-                if idle_timeout is None:
-                    chunk = await anext(it)
-                else:
-                    chunk = await asyncio.wait_for(anext(it), idle_timeout)
-            except StopAsyncIteration:
-                break
-            except asyncio.TimeoutError:
-                if idle_timeout is None:
-                    raise
-                raise StreamTimeout(idle_timeout, _joined(received), seen) from None
-            events = parser.feed(chunk)
-            if idle_timeout is not None:
-                received.append(chunk)
-                seen += events
-            for ev in events:
-                yield ev
-        exhausted = True
-        for ev in parser.close():
+                events, _used = parser.feed_until_done(text)
+            except ParseError as exc:
+                # Not JSON after all: it stays plain content.
+                self.content_error = exc
+                self._stopped = True
+                out += getattr(parser, "_events", ())
+                return
+            out += events
+            if parser.done:
+                out += parser.close()
+                self._stopped = True  # what follows the JSON value is plain text
+        else:
+            out += parser.feed(text)
+
+    def _finish(self, choice: int, reason: str | None, out: list[Event]) -> None:
+        self._finished.add(choice)
+        if choice != self._choice:
+            if reason is None or reason in CUT_REASONS:
+                out.append(Truncated(choice, reason, None))
+            return
+        if reason is None or reason in CUT_REASONS:
+            out.append(Truncated(choice, reason, self._partial()))
+        elif self._parser is not None and not self._stopped:
+            out += self._parser.close()
+        elif self._mode is True and self._parser is None:
+            # JSON was required and none came: close an empty parser for its error.
+            from ._json_stream import JsonStream as _Empty
+
+            out += _Empty().close()
+        self._stopped = True
+
+    def _partial(self) -> Any:
+        parser = self._parser
+        if parser is None:
+            return None
+        if self._model is not None:
+            return parser.partial
+        return parser.snapshot()
+
+
+def _raw_items(entered: Any) -> Any:
+    """The raw provider events of an SDK helper stream (what the manager's ``__enter__`` gave).
+
+    The openai and anthropic helper streams keep the raw stream they wrap in
+    ``_raw_stream``; reading it skips the SDK's own accumulation (which
+    re-parses partial JSON on every chunk). Without it, the helper events are
+    unwrapped: ``chunk`` events give their chunk, repeated helper events are
+    dropped.
+    """
+    raw = getattr(entered, "_raw_stream", None)
+    if raw is not None:
+        return raw
+    if hasattr(entered, "__aiter__"):
+        return _aunwrap(entered)
+    return _unwrap(entered)
+
+
+def _helper_item(ev: Any) -> Any:
+    kind = getattr(ev, "type", None)
+    if kind == "chunk" and hasattr(ev, "chunk"):
+        return ev.chunk
+    if kind in _HELPER_ONLY:
+        return None
+    return ev
+
+
+def _unwrap(events: Iterable[Any]) -> Iterator[Any]:
+    for ev in events:
+        item = _helper_item(ev)
+        if item is not None:
+            yield item
+
+
+async def _aunwrap(events: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    async for ev in events:
+        item = _helper_item(ev)
+        if item is not None:
+            yield item
+
+
+def _is_manager(source: Any) -> bool:
+    return hasattr(source, "__enter__") and not hasattr(source, "__iter__")
+
+
+def _is_amanager(source: Any) -> bool:
+    return hasattr(source, "__aenter__") and not hasattr(source, "__aiter__")
+
+
+def stream_events(
+    source: Any,
+    /,
+    *,
+    model: Any = None,
+    json: bool | None = None,
+    tools: ToolsArg = None,
+    choice: int = 0,
+    idle_timeout: float | None = None,
+) -> Iterator[Event]:
+    """Midstream events from a provider's stream: content, JSON fields, tool calls.
+
+    Args:
+        source: what the SDK returned: ``client.chat.completions.create(...,
+            stream=True)``, ``client.responses.create(..., stream=True)``, the
+            manager from ``client.chat.completions.stream(...)`` or
+            ``client.responses.stream(...)`` (entered and exited here),
+            Anthropic's ``client.messages.create(..., stream=True)`` or
+            ``client.messages.stream(...)``; or any iterable of such events as
+            objects or dicts (e.g. the JSON data of an SSE stream). The openai
+            package is not imported: objects are read by their fields.
+        model: a pydantic model (or any type ``ModelStream`` accepts) that the
+            content must validate into: the content's JSON events come with
+            :class:`FieldValidated` / :class:`FieldInvalid`.
+        json: parse the content as JSON: None (default) when it starts with
+            ``{`` or ``[``, up to the end of that value; if it turns out not to
+            be JSON, parsing stops there and the content goes on as
+            ContentDelta only (the JSON events already given stay valid, no
+            ValueDone follows). True: the content must be one JSON value
+            (anything else raises :class:`ParseError`). False: never parse.
+        tools: models or tool definitions to validate tool calls against (see
+            :class:`ToolCallAssembler`).
+        choice: the choice whose content is parsed (Chat Completions ``n > 1``).
+        idle_timeout: seconds to wait for each event before raising
+            :class:`StreamTimeout` (the source is closed first).
+
+    Yields:
+        :class:`ContentDelta`, :class:`ToolCallStart`,
+        :class:`ToolArgumentsDelta`, :class:`ToolCallDone`,
+        :class:`ToolCallError`, :class:`Finish` in stream order; after each
+        ContentDelta, the JSON events (and validation events) of its text. A
+        choice that ended on a limit (``length``, ``max_tokens``, ...), a
+        filter, a failure, or not at all (the stream just stopped) gets a
+        :class:`Truncated` event; what it left unfinished gets no ValueDone,
+        and its unfinished tool calls end in :class:`ToolCallError`.
+
+    Raises:
+        ParseError: the content is not the JSON it should be, or the choice
+            finished normally with its JSON unfinished.
+        pydantic.ValidationError: the finished content does not validate.
+        StreamTimeout: see ``idle_timeout``.
+
+    Stopping the loop early (``break``, an exception, closing the generator)
+    closes the source, so the HTTP response is closed and generation stops.
+    """
+    pipeline = _Pipeline(
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+    )
+    if not _is_manager(source):
+        return _drive(
+            pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
+        )
+    return _managed(pipeline, source, idle_timeout)
+
+
+def _managed(pipeline: _Pipeline, manager: Any, idle_timeout: float | None) -> Iterator[Event]:
+    entered = manager.__enter__()
+    try:
+        items = _raw_items(entered)
+        yield from _drive(
+            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received, (entered,)
+        )
+    finally:
+        manager.__exit__(None, None, None)
+
+
+def astream_events(
+    source: Any,
+    /,
+    *,
+    model: Any = None,
+    json: bool | None = None,
+    tools: ToolsArg = None,
+    choice: int = 0,
+    idle_timeout: float | None = None,
+) -> AsyncIterator[Event]:
+    """The async twin of :func:`stream_events`.
+
+    ``source`` is an ``AsyncStream`` (``await client.chat.completions.create(...,
+    stream=True)`` on ``AsyncOpenAI``), an async stream manager
+    (``client.chat.completions.stream(...)`` on ``AsyncOpenAI``, entered and
+    exited here), an Anthropic async stream, or any async iterable of provider
+    events. Each event is awaited under :func:`asyncio.wait_for` when
+    ``idle_timeout`` is given; cancelling the consumer closes the source and
+    leaves no task behind.
+    """
+    pipeline = _Pipeline(
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+    )
+    if _is_amanager(source):
+        return _amanaged(pipeline, source, idle_timeout)
+    if not hasattr(source, "__aiter__"):
+        raise TypeError(
+            f"astream_events() needs an async iterable, got {type(source).__name__};"
+            " use stream_events() for a sync stream"
+        )
+    return _adrive(
+        pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
+    )
+
+
+async def _amanaged(
+    pipeline: _Pipeline, manager: Any, idle_timeout: float | None
+) -> AsyncIterator[Event]:
+    entered = await manager.__aenter__()
+    try:
+        items = _raw_items(entered)
+        async for ev in _adrive(
+            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received, (entered,)
+        ):
             yield ev
     finally:
-        if not exhausted:
-            await _close_async(it, chunks)
+        await manager.__aexit__(None, None, None)

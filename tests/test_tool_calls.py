@@ -1082,3 +1082,33 @@ def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_tool_calls.main(argv) == 0
     out = capsys.readouterr().out
     assert "| structured | 1k" in out and "PASS" not in out  # one size: no 10k target
+
+
+def test_legacy_function_call_delta() -> None:
+    # The deprecated `functions` API streams `delta.function_call`: one call, no id.
+    chunks = [chunk(), chunk(), chunk(finish="function_call")]
+    chunks[0]["choices"][0]["delta"] = {"function_call": {"name": "f", "arguments": ""}}
+    chunks[1]["choices"][0]["delta"] = {"function_call": {"arguments": '{"a": 1}'}}
+    per_feed, acc = run_chat(chunks, sdk)
+    assert of(ToolCallStart, flat(per_feed)) == [ToolCallStart(0, 0, None, "f")]
+    assert where(ToolCallDone, per_feed) == [1]
+    assert acc.tool_calls[0].arguments == {"a": 1}
+
+
+def test_arguments_sent_already_decoded() -> None:
+    acc = ToolCallAssembler()
+    acc.feed({"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "a", "function": {"name": "f", "arguments": {"x": [1]}}}]}}]})
+    assert acc.tool_calls[0].arguments == {"x": [1]}
+    assert acc.tool_calls[0].raw == '{"x": [1]}'
+
+
+def test_anthropic_two_messages_in_one_assembler() -> None:
+    events = anthropic_tool([("tool_use", {"id": "t1", "name": "f", "input": {}}, ["{}"])])
+    second = ("tool_use", {"id": "t2", "name": "g", "input": {}}, ['{"a":', "1}"])
+    events += anthropic_tool([second], stop="end_turn")
+    per_feed = feed_each(ToolCallAssembler(), events)
+    assert [(d.index, d.id, d.arguments) for d in of(ToolCallDone, flat(per_feed))] == [
+        (0, "t1", {}), (1, "t2", {"a": 1})  # the second message's block 0 gets the next index
+    ]
+    assert of(Finish, flat(per_feed)) == [Finish(0, "tool_use"), Finish(0, "end_turn")]

@@ -534,8 +534,11 @@ class ToolCallAssembler:
         call.started = True
         self._out.append(ToolCallStart(call.choice, call.index, call.id, call.name))
 
-    def _feed_args(self, call: _Call, text: str) -> None:
+    def _feed_args(self, call: _Call, text: Any) -> None:
         """One fragment of a call's arguments."""
+        if type(text) is not str:
+            # Some OpenAI-compatible servers send the arguments already decoded.
+            text = json.dumps(text, ensure_ascii=False)
         if not call.started:
             self._start(call)
         call.parts.append(text)
@@ -731,6 +734,11 @@ class ToolCallAssembler:
                                     self._feed_args(call, arguments)
                                 continue
                         self._chat_entry(choice, number, entry, function)
+                legacy = delta.get("function_call")
+                if legacy is not None:
+                    # The deprecated `functions` API: one call, no id, no index.
+                    choice = self._choices.get(number) or self._choice(number)
+                    self._chat_entry(choice, number, {"index": 0}, _fields(legacy))
             reason = c.get("finish_reason")
             if reason:
                 self._finish_choice(number, reason)
@@ -932,4 +940,6 @@ class ToolCallAssembler:
                 self._finish_choice(0, reason)
         elif kind == "message_start":
             # Block indexes restart with each message.
-            self._choice(0).by_key.clear()
+            choice = self._choice(0)
+            choice.by_key.clear()
+            choice.finished = False

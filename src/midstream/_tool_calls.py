@@ -347,6 +347,22 @@ class ToolCallAssembler:
     Events of other kinds (reasoning, citations, usage, server tool results) are
     ignored.
 
+    When things happen: :class:`ToolCallDone` comes from the ``feed()`` whose
+    event closes the arguments' JSON (a root number: when the arguments end,
+    see the module notes). :class:`ToolCallStart` comes with the call's first
+    arguments text for Chat Completions (a name may still be arriving before
+    it), and at once for Responses and Anthropic. A finish reason, the end of
+    the stream (:meth:`close`) or, for Anthropic and Responses, the provider's
+    end of a call's arguments settle every unfinished call: ``{}`` if it had no
+    arguments, else a :class:`ToolCallError` (with "truncated" in its message
+    for a token-limit finish, :data:`TRUNCATION_REASONS`).
+
+    ``choice`` is the choice index (always 0 for Responses and Anthropic);
+    ``index`` is the provider's index of the call (Chat ``index``, Anthropic
+    content-block index, Responses ``output_index``), or, where a provider
+    leaves it out or reuses it for another call, the next index unused in the
+    choice. Use one assembler per response.
+
     Example::
 
         acc = ToolCallAssembler(tools=[GetWeather])

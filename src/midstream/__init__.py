@@ -41,6 +41,7 @@ from ._json_stream import JsonStream
 from ._markdown import DEFAULT_MAX_HOLD, DEFAULT_MAX_NESTING, CodeBlocks
 from ._paths import PathPattern
 from ._pydantic import ModelStream, astream_model, stream_model
+from ._splitters import DEFAULT_MAX_UNIT_LENGTH, Lines, Sentences, Words
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, iter_sse, iter_sse_json
 from ._tool_calls import ToolCall, ToolCallAssembler, UnknownToolError
 from ._types import JSONValue, Parser, Path

@@ -301,25 +301,33 @@ def _estimate(
         cell.over_budget = True
 
 
-def measure_memory(workload: Workload, peers: Sequence[Peer]) -> dict[str, int]:
+def _consumer(peer: Peer, streams: list[list[str]], texts: list[str]) -> Callable[[Any], object]:
+    if peer.name == "json.loads":
+        return lambda _: [json.loads(t) for t in texts]
+    run = peer.run
+    return lambda _: [run(s) for s in streams]
+
+
+def measure_memory(
+    workload: Workload, peers: Sequence[Peer], budget: float | None = None
+) -> dict[str, int | None]:
     """Peak bytes allocated (tracemalloc) while each peer consumes the workload.
 
     ``json.loads`` is measured on the joined text (``json.loads(text)``), the
     others on the chunks; the chunks and the text exist before tracing starts.
+    A peer that overruns ``budget`` seconds (tracing is slow) gets None.
     """
-    text = ["".join(s) for s in workload.streams]
-    peaks: dict[str, int] = {}
+    texts = ["".join(s) for s in workload.streams]
+    peaks: dict[str, int | None] = {}
     for peer in peers:
+        consume = _consumer(peer, workload.streams, texts)
         gc.collect()
         tracemalloc.start()
         try:
-            if peer.name == "json.loads":
-                for t in text:
-                    json.loads(t)
-            else:
-                for s in workload.streams:
-                    peer.run(s)
+            call_with_budget(consume, [], budget)
             peaks[peer.name] = tracemalloc.get_traced_memory()[1]
+        except BudgetExceeded:
+            peaks[peer.name] = None
         finally:
             tracemalloc.stop()
     return peaks
@@ -418,7 +426,7 @@ def _cell(results: Results, workload: str, size: str, peer: str) -> Cell | None:
 def check_targets(
     results: Results,
     workloads: Sequence[str],
-    memory: dict[str, dict[str, int]],
+    memory: dict[str, dict[str, int | None]],
     memory_size: str,
 ) -> list[Check]:
     """The issue's performance targets, for the synthetic workloads."""
@@ -466,8 +474,8 @@ def check_targets(
     good, bad = [], []
     if memory_size == "1m":
         for w, peaks in memory.items():
-            if SUBJECT in peaks and peaks.get("json.loads"):
-                r = peaks[SUBJECT] / peaks["json.loads"]
+            if peaks.get(SUBJECT) and peaks.get("json.loads"):
+                r = (peaks[SUBJECT] or 0) / (peaks["json.loads"] or 1)
                 (good if r <= 2 else bad).append(f"{w} {r:.2f}×")
     verdict("peak memory streaming 1 MB within 2x of json.loads'", good, bad, [], "size 1m")
     return checks
@@ -492,7 +500,7 @@ def format_report(
     blocks: Blocks,
     results: Results,
     names: Sequence[str],
-    memory: dict[str, dict[str, int]],
+    memory: dict[str, dict[str, int | None]],
     memory_size: str,
     checks: Sequence[Check],
     header: Sequence[str],
@@ -531,7 +539,7 @@ def format_report(
             "",
         ]
     if memory:
-        peers_m = list(next(iter(memory.values())))
+        peers_m = list(dict.fromkeys(k for peaks in memory.values() for k in peaks))
         out += [
             f"### Peak memory while consuming {memory_size} (tracemalloc, MB)",
             "",
@@ -539,10 +547,10 @@ def format_report(
             "|" + "---|" * (len(peers_m) + 2),
         ]
         for w, peaks in memory.items():
-            cols = [f"{peaks[p] / 1e6:.2f}" for p in peers_m]
+            cols = [f"{v / 1e6:.2f}" if (v := peaks.get(p)) else "—" for p in peers_m]
             r = (
-                f"{peaks[SUBJECT] / peaks['json.loads']:.2f}×"
-                if SUBJECT in peaks and peaks.get("json.loads")
+                f"{(peaks[SUBJECT] or 0) / (peaks['json.loads'] or 1):.2f}×"
+                if peaks.get(SUBJECT) and peaks.get("json.loads")
                 else "—"
             )
             out.append(f"| {w} | " + " | ".join(cols) + f" | {r} |")
@@ -651,50 +659,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     blocks: Blocks = []
     results: Results = {}
-    for w in workload_names:
-        history: dict[str, list[tuple[int, float]]] = {}
-        for label, n in sizes:
-            work = synthetic_workload(w, label, n)
-            _log(settings, f"{w} {label}: {work.chunks} chunks ...")
-            results[(w, label)] = measure_block(work, peers, settings, history)
-            blocks.append(work)
-    if not args.no_real:
-        try:
-            streams = list(real_streams())
-        except CorpusUnavailable as exc:
-            _log(settings, f"skipping the real streams: {exc}")
-        else:
-            work = real_workload(streams)
-            _log(settings, f"{REAL}: {work.size_label}, {work.chunks} chunks ...")
-            results[(work.name, work.size_label)] = measure_block(work, peers, settings)
-            blocks.append(work)
-
-    memory: dict[str, dict[str, int]] = {}
-    memory_label = sizes[-1][0] if sizes else ""
-    mem_peers = [p for p in peers if p.name in (SUBJECT, "midstream+snapshot", "json.loads")]
-    if not args.no_memory and sizes and mem_peers:
-        for w in workload_names:
-            work = next(b for b in blocks if b.name == w and b.size_label == memory_label)
-            _log(settings, f"memory: {w} {memory_label} ...")
-            memory[w] = measure_memory(work, mem_peers)
-
-    checks = (
-        check_targets(results, workload_names, memory, memory_label) if SUBJECT in names else []
+    memory: dict[str, dict[str, int | None]] = {}
+    checks: list[Check] = []
+    command = "python benchmarks/bench_json.py" + "".join(
+        " " + shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
-    command = "python benchmarks/bench_json.py" + (
-        " " + shlex.join(argv if argv is not None else sys.argv[1:])
-        if (argv if argv is not None else sys.argv[1:])
-        else ""
-    )
-    header = [
-        f"## midstream JSON benchmark — `{command}`",
-        "",
-        f"- {settings.stat} of {settings.repeat} interleaved repeats, budget"
-        f" {settings.budget:g} s per run, chunks at cl100k_base token boundaries",
-        *_environment(peers, missing),
-    ]
-    print(format_report(blocks, results, names, memory, memory_label, checks, header))
-    if args.json:
+
+    def dump() -> None:  # after every cell, so an interrupted run still leaves data
+        if not args.json:
+            return
         raw = {
             "command": command,
             "settings": asdict(settings),
@@ -708,6 +681,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(raw, indent=1))
+
+    def measure(work: Workload, history: dict[str, list[tuple[int, float]]] | None) -> None:
+        _log(settings, f"{work.name} {work.size_label}: {work.chunks} chunks ...")
+        start = time.perf_counter()
+        cells = results[(work.name, work.size_label)] = measure_block(
+            work, peers, settings, history
+        )
+        blocks.append(work)
+        summary = ", ".join(f"{n} {_us(c)}" for n, c in cells.items())
+        _log(settings, f"  {time.perf_counter() - start:.0f} s; µs/chunk: {summary}")
+        dump()
+
+    for w in workload_names:
+        history: dict[str, list[tuple[int, float]]] = {}
+        for label, n in sizes:
+            measure(synthetic_workload(w, label, n), history)
+    if not args.no_real:
+        try:
+            streams = list(real_streams())
+        except CorpusUnavailable as exc:
+            _log(settings, f"skipping the real streams: {exc}")
+        else:
+            measure(real_workload(streams), None)
+
+    memory_label = sizes[-1][0] if sizes else ""
+    mem_peers = [p for p in peers if p.name in (SUBJECT, "midstream+snapshot", "json.loads")]
+    if not args.no_memory and sizes and mem_peers:
+        for w in workload_names:
+            work = next(b for b in blocks if b.name == w and b.size_label == memory_label)
+            _log(settings, f"memory: {w} {memory_label} ...")
+            # Peers whose timed run was not measured would not finish here either.
+            cells = results[(w, memory_label)]
+            fit = [p for p in mem_peers if not cells[p.name].mark]
+            memory[w] = measure_memory(work, fit, 3 * settings.budget)
+            dump()
+
+    if SUBJECT in names:
+        checks = check_targets(results, workload_names, memory, memory_label)
+    header = [
+        f"## midstream JSON benchmark — `{command}`",
+        "",
+        f"- {settings.stat} of {settings.repeat} interleaved repeats, budget"
+        f" {settings.budget:g} s per run, chunks at cl100k_base token boundaries",
+        *_environment(peers, missing),
+    ]
+    print(format_report(blocks, results, names, memory, memory_label, checks, header))
+    dump()
     return 1 if args.strict and any(c.status == "FAIL" for c in checks) else 0
 
 

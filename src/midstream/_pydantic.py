@@ -38,8 +38,10 @@ own validator for that position, and no events are emitted below it):
   ``__get_validators__``.
 
 Leaves are validated from the decoded Python value; where the schema is
-strict (or decodes bytes from base64), from its JSON text instead, so that
-JSON-mode rules (``"2024-01-01"`` is a valid strict ``datetime``) hold.
+strict (or decodes bytes from base64), and where Python-mode validation
+fails, from its JSON text instead, so that JSON-mode rules hold
+(``"2024-01-01"`` is a valid strict ``datetime``) and errors have the types
+``model_validate_json`` gives.
 
 pydantic is imported when the first :class:`ModelStream` is built, not when
 midstream is imported.
@@ -418,11 +420,10 @@ class _Compiler:
         core.multi = any(len(names) > 1 for _, names in key_lists)
         extra = fields_schema.get("extra_behavior") or config.get("extra_fields_behavior")
         core.forbid = extra == "forbid"
-        shallow = {
-            **{k: v for k, v in schema.items() if k not in ("ref", "metadata", "serialization")},
-            "schema": {**fields_schema, "fields": shallow_fields},
-        }
-        core.shallow = self.validator(shallow, config)
+        # Not the "model" schema itself: pydantic-core would swap in the class's
+        # own (full) validator for it. The instance is made as pydantic-core does.
+        core.shallow = self.validator({**fields_schema, "fields": shallow_fields}, config)
+        core.post_init = schema.get("post_init")
         return core
 
     def _list(self, schema: Schema, config: Schema) -> _ListCore:
@@ -476,7 +477,17 @@ class _FieldKey:
 
 
 class _ModelCore:
-    __slots__ = ("cls", "config", "deferred", "forbid", "keys", "multi", "shallow", "template")
+    __slots__ = (
+        "cls",
+        "config",
+        "deferred",
+        "forbid",
+        "keys",
+        "multi",
+        "post_init",
+        "shallow",
+        "template",
+    )
 
     def __init__(self, cls: type, config: Schema) -> None:
         self.cls = cls
@@ -486,7 +497,38 @@ class _ModelCore:
         self.deferred: set[str] = set()
         self.forbid = False
         self.multi = False
-        self.shallow: SchemaValidator
+        self.shallow: SchemaValidator  # the model's fields, each a pass-through
+        self.post_init: str | None = None
+
+    def build(self, fields: Any, raw: Any) -> Any:
+        """The instance from the fields validator's ``(dict, extra, fields_set)``."""
+        values, extra, fields_set = fields
+        cls: Any = self.cls
+        obj = cls.__new__(cls)
+        set_attr = object.__setattr__
+        set_attr(obj, "__dict__", values)
+        set_attr(obj, "__pydantic_extra__", extra)
+        set_attr(obj, "__pydantic_private__", None)
+        set_attr(obj, "__pydantic_fields_set__", fields_set)
+        if self.post_init is not None:
+            try:
+                getattr(obj, self.post_init)(None)
+            except (ValueError, AssertionError) as exc:
+                return _Failed(_error_from(exc, raw, self.config.get("title", cls.__name__)))
+        return obj
+
+
+def _error_from(exc: Exception, raw: Any, title: str) -> ValidationError:
+    """The ValidationError pydantic makes of an exception raised in a validator."""
+    from pydantic_core import PydanticCustomError
+
+    if isinstance(exc, PydanticCustomError):
+        details: Any = {"type": exc, "loc": (), "input": raw}
+    elif isinstance(exc, AssertionError):
+        details = {"type": "assertion_error", "loc": (), "input": raw, "ctx": {"error": exc}}
+    else:
+        details = {"type": "value_error", "loc": (), "input": raw, "ctx": {"error": exc}}
+    return _validation_error().from_exception_data(title, [details])
 
 
 class _ListCore:
@@ -538,11 +580,19 @@ class _Pos:
         if full is None:
             full = self._full = self.compiler.validator(self.schema, self.config)
             self._json = self.compiler.json_mode(self.schema, self.config)
+        error = _validation_error()
+        if not self._json:
+            try:
+                return full.validate_python(raw)
+            except error as exc:
+                python_error = exc
+        # JSON-mode rules decide: strict schemas, and what failed in Python
+        # mode, so that error types are pydantic's JSON ones (``dict_type``).
         try:
-            if self._json:
-                return full.validate_json(json.dumps(raw))
-            return full.validate_python(raw)
-        except _validation_error() as exc:
+            return full.validate_json(json.dumps(raw))
+        except error as exc:
+            if not self._json and exc.errors()[0]["type"] == "json_invalid":
+                return _Failed(python_error)  # a lone surrogate: keep Python's verdict
             return _Failed(exc)
 
 
@@ -568,7 +618,7 @@ def _plan_uncached(tp: Any) -> _Pos:
 
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         if not tp.__pydantic_complete__:
-            tp.model_rebuild(_parent_namespace_depth=4)  # raises if a name is still missing
+            tp.model_rebuild()  # raises if a name is still missing
         schema = tp.__pydantic_core_schema__
         title = tp.__pydantic_validator__.title
     else:
@@ -801,9 +851,10 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         instances.
 
         This is a live view, like :meth:`JsonStream.snapshot`: the same
-        objects are updated in place as you feed more, and each access costs
-        only the depth of the open containers (plus the string in progress).
-        Copy it (``model_copy(deep=True)``) to keep a frozen view.
+        objects are updated in place (completed values as they complete, the
+        value in progress when you read ``partial`` again), and each read
+        costs only the depth of the open containers plus the string in
+        progress. Copy it (``model_copy(deep=True)``) to keep a frozen view.
         """
         if self._result is not _NO:
             return self._raw_or_value(self._result, self._root_raw)
@@ -1006,7 +1057,14 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         core: _TaggedCore = frame.core
         branch = core.choices.get(tag) if type(tag) in (str, int) else None
         if branch is None or type(branch.core) is not _ModelCore:
-            frame.kind = _RAW  # the union's own validator will say what is wrong
+            frame.kind = _RAW  # the union's own validator will judge the whole
+            if branch is None and frame.pos is not None:
+                # No branch has this tag: say so now, at the discriminator.
+                result = frame.pos.validate({frame.cur_key: tag})
+                if type(result) is _Failed:
+                    errors = _errors(result, frame.loc)
+                    if all(e["type"] == "union_tag_invalid" for e in errors):
+                        append(FieldInvalid((*frame.path, frame.cur_key), errors))
             return
         model: _ModelCore = branch.core
         buffered = frame.buf or []
@@ -1046,6 +1104,8 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         kind = frame.kind
         if kind == _MODEL:
             result = _shallow(frame.core.shallow, raw, frame)
+            if type(result) is not _Failed:
+                result = frame.core.build(result, raw)
             if frame.deferred:
                 self._deferred_events(frame, result, append)
         elif kind == _LIST:

@@ -1,0 +1,954 @@
+"""ModelStream: validation into pydantic models while the JSON streams.
+
+The property tests build random models with ``pydantic.create_model`` (nested
+models, lists, dicts, optionals, unions, discriminated unions, aliases,
+constraints, ``extra="forbid"``), random instances of them, serialize them
+with varied spacing and feed them in random chunkings. pydantic's own
+``model_validate_json`` on the whole text is the oracle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal, Optional, Union
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+import midstream
+from helpers import chunkings, run, split_at, split_points
+from midstream import (
+    FieldInvalid,
+    FieldValidated,
+    ModelStream,
+    StringDelta,
+    ValueDone,
+    astream_model,
+    stream_model,
+)
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def feed_all(stream: ModelStream[Any], chunks: list[str]) -> list[list[Any]]:
+    """The events of each feed() call (close() not included)."""
+    return [stream.feed(chunk) for chunk in chunks]
+
+
+def validation_events(batches: list[list[Any]]) -> list[Any]:
+    return [e for batch in batches for e in batch if type(e) in (FieldValidated, FieldInvalid)]
+
+
+def type_and_loc(errors: list[Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    return [(e["type"], tuple(e["loc"])) for e in errors]
+
+
+def reference_errors(model: Any, text: str) -> list[tuple[str, tuple[Any, ...]]]:
+    try:
+        model.model_validate_json(text)
+    except ValidationError as exc:
+        return type_and_loc(exc.errors())
+    return []
+
+
+def child(obj: Any, key: Any) -> Any:
+    """The element of a validated value at one path step (keys are JSON keys)."""
+    if isinstance(obj, BaseModel):
+        for name, info in type(obj).model_fields.items():
+            if key in (name, info.alias):
+                return getattr(obj, name)
+        raise KeyError(key)
+    return obj[key]
+
+
+def at(obj: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        obj = child(obj, key)
+    return obj
+
+
+def batch_of(batches: list[list[Any]], predicate: Any) -> int:
+    """Index of the first feed() whose events contain one matching ``predicate``."""
+    for i, batch in enumerate(batches):
+        if any(predicate(e) for e in batch):
+            return i
+    raise AssertionError("no such event")
+
+
+# --- random models ---------------------------------------------------------------------
+
+_names = itertools.count()
+
+
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class Spec:
+    """A type the random model uses, with strategies for valid and invalid JSON values."""
+
+    declared_inside = True  # FieldValidated events come for its children
+
+    def ann(self) -> Any:
+        raise NotImplementedError
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        raise NotImplementedError
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        raise NotImplementedError
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        """(key, spec) of the declared children of a valid value."""
+        return iter(())
+
+
+class Scalar(Spec):
+    def __init__(self, ann: Any, valid: st.SearchStrategy[Any], invalid: st.SearchStrategy[Any]):
+        self._ann, self._valid, self._invalid = ann, valid, invalid
+
+    def ann(self) -> Any:
+        return self._ann
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        return self._valid
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return self._invalid
+
+
+words = st.text("abcxyz é", max_size=8)
+SCALARS = [
+    Scalar(int, st.integers(-1000, 1000), st.sampled_from(["x", 1.5, [1], None])),
+    Scalar(str, words, st.sampled_from([1, None, [], {"a": 1}])),
+    Scalar(float, st.floats(-1e6, 1e6), st.sampled_from(["abc", None, [1.0]])),
+    Scalar(bool, st.booleans(), st.sampled_from(["maybe", 2, None])),
+    Scalar(Annotated[int, Field(ge=0, le=10)], st.integers(0, 10), st.integers(11, 99)),
+    Scalar(
+        Annotated[str, Field(max_length=3)],
+        st.text("ab", max_size=3),
+        st.text("ab", min_size=4, max_size=6),
+    ),
+    Scalar(Literal["a", "b"], st.sampled_from(["a", "b"]), st.sampled_from(["c", 1])),
+    Scalar(Color, st.sampled_from(["red", "green"]), st.sampled_from(["blue", 3])),
+    Scalar(int | str, st.integers(-5, 5) | words, st.sampled_from([None, [1], {"x": 1}])),
+    Scalar(int | None, st.none() | st.integers(-5, 5), st.sampled_from(["q", [None]])),
+]
+
+
+class ListSpec(Spec):
+    def __init__(self, item: Spec):
+        self.item = item
+
+    def ann(self) -> Any:
+        return list[self.item.ann()]  # type: ignore[misc]
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        return st.lists(self.item.valid(), max_size=4)
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return st.sampled_from(["not a list", 7, {"a": 1}])
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        for i in range(len(value)):
+            yield i, self.item
+
+
+class DictSpec(Spec):
+    def __init__(self, value: Spec):
+        self.value = value
+
+    def ann(self) -> Any:
+        return dict[str, self.value.ann()]  # type: ignore[misc]
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        keys = st.text("kq", min_size=1, max_size=3)
+        return st.dictionaries(keys, self.value.valid(), max_size=3)
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return st.sampled_from(["not a dict", [1, 2], 3])
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        for key in value:
+            yield key, self.value
+
+
+class OptionalSpec(Spec):
+    def __init__(self, inner: Spec):
+        self.inner = inner
+
+    def ann(self) -> Any:
+        return Optional[self.inner.ann()]  # noqa: UP045 (built at run time)
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        return st.none() | self.inner.valid()
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return self.inner.invalid().filter(lambda v: v is not None)
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        return iter(()) if value is None else self.inner.children(value)
+
+
+class ModelSpec(Spec):
+    def __init__(
+        self,
+        fields: list[tuple[str, Spec, bool, str | None]],
+        forbid: bool,
+        by_name: bool,
+        tag: str | None = None,
+    ):
+        self.fields = fields  # (name, spec, required, alias)
+        self.forbid = forbid
+        self.by_name = by_name
+        self.tag = tag  # the Literal value of "kind" in a discriminated union
+        self._model: Any = None
+
+    def model(self) -> Any:
+        if self._model is None:
+            definitions: dict[str, Any] = {}
+            if self.tag is not None:
+                definitions["kind"] = (Literal[self.tag], ...)
+            for name, spec, required, alias in self.fields:
+                default = ... if required else None
+                definitions[name] = (
+                    Optional[spec.ann()] if not required else spec.ann(),  # noqa: UP045
+                    Field(default, alias=alias) if alias else default,
+                )
+            config = ConfigDict(
+                extra="forbid" if self.forbid else "ignore", populate_by_name=self.by_name
+            )
+            self._model = create_model(  # type: ignore[call-overload]
+                f"M{next(_names)}", __config__=config, **definitions
+            )
+        return self._model
+
+    def ann(self) -> Any:
+        return self.model()
+
+    def key(self, name: str, alias: str | None, use_name: bool) -> str:
+        return alias if alias and not (self.by_name and use_name) else name
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        @st.composite
+        def build(draw: st.DrawFn) -> dict[str, Any]:
+            items: list[tuple[str, Any]] = []
+            if self.tag is not None:
+                items.append(("kind", self.tag))
+            for name, spec, required, alias in self.fields:
+                if required or draw(st.booleans()):
+                    items.append((self.key(name, alias, draw(st.booleans())), draw(spec.valid())))
+            return dict(draw(st.permutations(items)))
+
+        return build()
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return st.sampled_from(["not an object", [1], 5])
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        if self.tag is not None:
+            yield "kind", Scalar(str, st.just(self.tag), st.just(self.tag + "?"))
+        for name, spec, _required, alias in self.fields:
+            for key in {name, alias} - {None}:
+                if key in value:
+                    yield key, spec
+
+
+class TaggedSpec(Spec):
+    """A discriminated union of models on their "kind" field."""
+
+    def __init__(self, branches: list[ModelSpec]):
+        self.branches = branches
+
+    def ann(self) -> Any:
+        branches = Union[tuple(b.model() for b in self.branches)]  # noqa: UP007
+        return Annotated[branches, Field(discriminator="kind")]
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        return st.one_of([b.valid() for b in self.branches])
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return st.sampled_from([{"kind": "nope"}, "x", {}])
+
+    def branch(self, value: Any) -> ModelSpec:
+        return next(b for b in self.branches if b.tag == value["kind"])
+
+    def children(self, value: Any) -> Iterator[tuple[Any, Spec]]:
+        return self.branch(value).children(value)
+
+
+class UnionSpec(Spec):
+    """A plain (smart) union of two models: validated whole (a documented fallback)."""
+
+    declared_inside = False
+
+    def __init__(self, a: ModelSpec, b: ModelSpec):
+        self.a, self.b = a, b
+
+    def ann(self) -> Any:
+        return Union[self.a.model(), self.b.model()]  # noqa: UP007 (built at run time)
+
+    def valid(self) -> st.SearchStrategy[Any]:
+        return self.a.valid() | self.b.valid()
+
+    def invalid(self) -> st.SearchStrategy[Any]:
+        return st.sampled_from(["x", 3, [None]])
+
+
+field_names = st.sampled_from(["a", "b", "c", "d", "e", "f", "g"])
+
+
+@st.composite
+def model_specs(draw: st.DrawFn, depth: int = 0, tag: str | None = None) -> ModelSpec:
+    names = draw(st.lists(field_names, min_size=1, max_size=4, unique=True))
+    fields = []
+    for name in names:
+        spec = draw(specs(depth + 1))
+        required = draw(st.booleans())
+        alias = draw(st.sampled_from([None, None, name.upper() + "_"]))
+        fields.append((name, spec, required, alias))
+    return ModelSpec(fields, draw(st.booleans()), draw(st.booleans()), tag)
+
+
+@st.composite
+def specs(draw: st.DrawFn, depth: int = 0) -> Spec:
+    if depth >= 3 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(SCALARS))
+    kind = draw(st.sampled_from(["model", "list", "dict", "optional", "tagged", "union"]))
+    if kind == "model":
+        return draw(model_specs(depth))
+    if kind == "list":
+        return ListSpec(draw(specs(depth + 1)))
+    if kind == "dict":
+        return DictSpec(draw(specs(depth + 1)))
+    if kind == "optional":
+        return OptionalSpec(draw(specs(depth + 1)))
+    if kind == "tagged":
+        return TaggedSpec([draw(model_specs(depth + 1, tag=t)) for t in ("x", "y")])
+    return UnionSpec(draw(model_specs(depth + 1)), draw(model_specs(depth + 1)))
+
+
+@st.composite
+def dumps(draw: st.DrawFn, value: Any) -> str:
+    indent = draw(st.sampled_from([None, 1, 2, "\t"]))
+    separators = draw(st.sampled_from([None, (",", ":"), (" , ", " : ")]))
+    return json.dumps(value, indent=indent, separators=separators, ensure_ascii=draw(st.booleans()))
+
+
+def declared_paths(spec: Spec, value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path the type declares in a valid value (the root included)."""
+    yield path
+    if spec.declared_inside:
+        for key, sub in spec.children(value):
+            yield from declared_paths(sub, value[key], (*path, key))
+
+
+def spec_at(spec: Spec, value: Any, path: tuple[Any, ...]) -> tuple[Spec, list[tuple[Any, ...]]]:
+    """The spec at ``path``, and the discriminator paths of the unions above it."""
+    tags: list[tuple[Any, ...]] = []
+    for i, key in enumerate(path):
+        if isinstance(spec, TaggedSpec):
+            tags.append((*path[:i], "kind"))
+        spec = dict(spec.children(value))[key]
+        value = value[key]
+    return spec, tags
+
+
+def set_at(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    value = json.loads(json.dumps(value))
+    target = value
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = new
+    return value
+
+
+# --- property tests ---------------------------------------------------------------------
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_random_models_valid_instances(data: st.DataObject) -> None:
+    spec = data.draw(model_specs())
+    model = spec.model()
+    value = data.draw(spec.valid())
+    text = data.draw(dumps(value))
+    chunks = data.draw(split_points(text))
+
+    stream = ModelStream(model)
+    batches = feed_all(stream, chunks)
+    assert stream.close() == []
+    expected = model.model_validate_json(text)
+    assert stream.value == expected
+
+    events = validation_events(batches)
+    assert not [e for e in events if type(e) is FieldInvalid]
+    validated = {e.path: e.value for e in events}
+    for path, got in validated.items():
+        assert got == at(expected, path), path
+    # Every declared value got its event, and in the feed() that completed it.
+    # (A union branch's fields are known only once the discriminator completes.)
+    for path in declared_paths(spec, value):
+        assert path in validated, path
+        done = max(
+            batch_of(batches, lambda e, p=p: type(e) is ValueDone and e.path == p)
+            for p in [path, *spec_at(spec, value, path)[1]]
+        )
+        assert batch_of(batches, lambda e, p=path: type(e) is FieldValidated and e.path == p) == (
+            done
+        )
+    # The same merged events whatever the chunking.
+    assert run(lambda: ModelStream(model), chunks) == run(lambda: ModelStream(model), [text])
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_random_models_invalid_instances(data: st.DataObject) -> None:
+    spec = data.draw(model_specs())
+    model = spec.model()
+    value = data.draw(spec.valid())
+    paths = list(declared_paths(spec, value))[1:]
+    forbid_paths = [
+        p for p in [(), *paths] if isinstance(spec_at(spec, value, p)[0], ModelSpec)
+        and spec_at(spec, value, p)[0].forbid  # type: ignore[attr-defined]
+        and isinstance(at_value(value, p), dict)
+    ]
+    choices = [("value", p) for p in paths] + [("extra", p) for p in forbid_paths]
+    if not choices:
+        return
+    how, path = data.draw(st.sampled_from(choices))
+    target, tags = spec_at(spec, value, path)
+    if how == "value":
+        bad = set_at(value, path, data.draw(target.invalid()))
+        bad_path = path
+    else:
+        obj = dict(at_value(value, path))
+        obj["zz_unknown"] = data.draw(st.sampled_from([1, "v", [1, {"q": 2}], {"r": None}]))
+        bad = set_at(value, path, obj)
+        bad_path = (*path, "zz_unknown")
+    text = data.draw(dumps(bad))
+    chunks = data.draw(split_points(text))
+    expected = reference_errors(model, text)
+    if not expected:
+        return  # the "invalid" value happened to validate (e.g. 1.5 -> float field)
+
+    stream = ModelStream(model)
+    batches = feed_all(stream, chunks)
+    with pytest.raises(ValidationError) as caught:
+        stream.close()
+    assert type_and_loc(caught.value.errors()) == expected
+    assert caught.value.title == model.__name__
+
+    invalid = [e for e in validation_events(batches) if type(e) is FieldInvalid]
+    # Errors are reported at the bad value and at the values containing it, nowhere else.
+    for event in invalid:
+        assert bad_path[: len(event.path)] == event.path or (
+            how == "value" and event.path[: len(bad_path)] == bad_path
+        ), (event.path, bad_path)
+    # ... first at the bad value itself, as soon as it (or the key) completes.
+    if how == "value":
+        done = batch_of(batches, lambda e: type(e) is ValueDone and e.path == bad_path)
+    else:
+        closing_quote = text.index('"zz_unknown"') + len('"zz_unknown"') - 1
+        ends = itertools.accumulate(map(len, chunks))
+        done = next(i for i, end in enumerate(ends) if end > closing_quote)
+    for tag_path in tags:  # a union branch is known only once its discriminator completes
+        tag_done = batch_of(batches, lambda e, p=tag_path: type(e) is ValueDone and e.path == p)
+        done = max(done, tag_done)
+    assert batch_of(batches, lambda e: type(e) is FieldInvalid and e.path == bad_path) == done
+    first = next(e for e in invalid if e.path == bad_path)
+    # ... with the errors pydantic gives for the whole document.
+    assert type_and_loc(first.errors) and set(type_and_loc(first.errors)) <= set(expected)
+    if how == "extra":
+        assert type_and_loc(first.errors) == [("extra_forbidden", bad_path)]
+
+
+def at_value(value: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+# --- what must work ------------------------------------------------------------------------
+
+
+class Address(BaseModel):
+    street: str
+    city: str
+
+
+class Person(BaseModel):
+    name: str
+    address: Address
+    previous: list[Address] = []
+
+
+def test_nested_models_validate_bottom_up_in_the_chunk_that_completes_them() -> None:
+    s = ModelStream(Person)
+    e1 = s.feed('{"name": "Ann", "address": {"street": "Main", "city": "Oslo"}')
+    assert FieldValidated(("address",), Address(street="Main", city="Oslo")) in e1
+    assert FieldValidated(("address", "city"), "Oslo") in e1
+    assert e1.index(FieldValidated(("address", "city"), "Oslo")) < e1.index(
+        FieldValidated(("address",), Address(street="Main", city="Oslo"))
+    )
+    assert s.feed("}") [-1] == FieldValidated(
+        (), Person(name="Ann", address=Address(street="Main", city="Oslo"))
+    )
+    s.close()
+    assert s.value.previous == []
+
+
+class Item(BaseModel):
+    sku: str
+    qty: int = Field(gt=0)
+
+
+class Order(BaseModel):
+    items: list[Item]
+
+
+def test_list_items_validate_as_each_completes() -> None:
+    s = ModelStream(Order)
+    events = s.feed('{"items": [{"sku": "a", "qty": 1}, {"sku": "b", "q')
+    assert FieldValidated(("items", 0), Item(sku="a", qty=1)) in events
+    assert FieldValidated(("items", 1, "sku"), "b") in events
+    assert not any(e.path == ("items", 1) for e in events if type(e) is FieldValidated)
+    assert s.partial == Order.model_construct(
+        items=[Item(sku="a", qty=1), Item.model_construct(sku="b", qty=None)]
+    )
+    events = s.feed('ty": 0}]}')
+    assert [e.path for e in events if type(e) is FieldInvalid] == [
+        ("items", 1, "qty"), ("items", 1), ("items",), ()
+    ]
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == [("greater_than", ("items", 1, "qty"))]
+
+
+def test_a_root_list_and_dict_of_models() -> None:
+    s = ModelStream(list[Item])
+    events = s.feed('[{"sku": "a", "qty": 2}')
+    assert FieldValidated((0,), Item(sku="a", qty=2)) in events
+    s.feed("]")
+    s.close()
+    assert s.value == [Item(sku="a", qty=2)]
+
+    d = ModelStream(dict[str, Item])
+    events = d.feed('{"x": {"sku": "a", "qty": 2}, "y": {"sku": "b", "qty": -1}}')
+    assert FieldValidated(("x",), Item(sku="a", qty=2)) in events
+    assert [e.path for e in events if type(e) is FieldInvalid] == [("y", "qty"), ("y",), ()]
+
+
+class Catalog(BaseModel):
+    by_sku: dict[str, Item]
+    note: str | None = None
+    featured: Item | None = None
+
+
+def test_dict_of_models_and_optionals() -> None:
+    text = '{"by_sku": {"a": {"sku": "a", "qty": 1}}, "featured": null}'
+    s = ModelStream(Catalog)
+    events = [e for chunk in text for e in s.feed(chunk)]
+    s.close()
+    assert s.value == Catalog.model_validate_json(text)
+    assert FieldValidated(("by_sku", "a"), Item(sku="a", qty=1)) in events
+    assert FieldValidated(("featured",), None) in events
+    assert "note" not in s.value.model_fields_set
+
+
+calls: list[str] = []
+
+
+def make_tags() -> list[str]:
+    calls.append("factory")
+    return ["new"]
+
+
+class Defaults(BaseModel):
+    title: str
+    count: int = 3
+    tags: list[str] = Field(default_factory=make_tags)
+
+
+def test_defaults_and_default_factory_apply_when_the_model_completes() -> None:
+    calls.clear()
+    s = ModelStream(Defaults)
+    s.feed('{"title": "t"')
+    assert s.partial == Defaults.model_construct(title="t", count=None, tags=None)
+    assert calls == []
+    s.feed("}")
+    s.close()
+    assert s.value == Defaults(title="t", count=3, tags=["new"])
+    assert calls == ["factory"]
+    assert s.value.model_fields_set == {"title"}
+
+
+class Aliased(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    first_name: str = Field(alias="firstName")
+    age: int = Field(validation_alias=AliasChoices("age", "years"))
+
+
+class AliasOnly(BaseModel):
+    first_name: str = Field(alias="firstName")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"firstName": "A", "age": 1}',
+        '{"first_name": "A", "years": 1}',
+        '{"first_name": "B", "firstName": "A", "years": 2, "age": 1}',
+        '{"firstName": "A", "first_name": "B", "age": "x"}',
+    ],
+)
+def test_aliases_and_populate_by_name(text: str) -> None:
+    s = ModelStream(Aliased)
+    events = validation_events(feed_all(s, list(text)))
+    expected = reference_errors(Aliased, text)
+    if expected:
+        with pytest.raises(ValidationError) as caught:
+            s.close()
+        assert type_and_loc(caught.value.errors()) == expected
+    else:
+        s.close()
+        assert s.value == Aliased.model_validate_json(text)
+    first = json.loads(text)
+    assert {e.path[0] for e in events if e.path} <= set(first)
+
+
+def test_an_alias_only_field_ignores_its_name() -> None:
+    s = ModelStream(AliasOnly)
+    s.feed('{"first_name": "x"}')
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == [("missing", ("firstName",))]
+
+
+class Shirt(BaseModel):
+    size: Literal["S", "M", "L"]
+    color: Color
+    code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    price: Annotated[float, Field(ge=0, le=1000)]
+
+
+def test_literals_enums_and_constraints() -> None:
+    s = ModelStream(Shirt)
+    events = s.feed('{"size": "XL", "color": "red", "code": "ab1", "price": 5')
+    bad = {e.path: type_and_loc(e.errors) for e in events if type(e) is FieldInvalid}
+    assert bad == {
+        ("size",): [("literal_error", ("size",))],
+        ("code",): [("string_pattern_mismatch", ("code",))],
+    }
+    assert FieldValidated(("color",), Color.RED) in events
+    # A number ends only at the next character.
+    assert not any(e.path == ("price",) for e in events if type(e) is FieldValidated)
+    assert FieldValidated(("price",), 5.0) in s.feed("}")
+
+
+class Cat(BaseModel):
+    kind: Literal["cat"]
+    lives: int
+
+
+class Dog(BaseModel):
+    kind: Literal["dog"]
+    good: bool
+
+
+class Owner(BaseModel):
+    pet: Annotated[Cat | Dog, Field(discriminator="kind")]
+    pets: list[Annotated[Cat | Dog, Field(discriminator="kind")]] = []
+
+
+def test_discriminated_union_branch_is_chosen_when_the_discriminator_completes() -> None:
+    s = ModelStream(Owner)
+    events = s.feed('{"pet": {"lives": 9, "ki')
+    assert not any(type(e) is FieldValidated for e in events)
+    assert s.partial.pet == {"lives": 9}  # untyped until the branch is known
+    events = s.feed('nd": "cat"')
+    # The fields that came before the discriminator are validated now, in document order.
+    validated = [e.path for e in events if type(e) is FieldValidated]
+    assert validated == [("pet", "lives"), ("pet", "kind")]
+    assert isinstance(s.partial.pet, Cat)
+    assert FieldValidated(("pet",), Cat(kind="cat", lives=9)) in s.feed("}")
+    rest = ', "pets": [{"kind": "dog", "good": "yes?"}, {"kind": "fish"}]}'
+    events = s.feed(rest)
+    errors = {e.path: type_and_loc(e.errors) for e in events if type(e) is FieldInvalid}
+    assert errors[("pets", 0, "good")] == [("bool_parsing", ("pets", 0, "dog", "good"))]
+    assert errors[("pets", 1, "kind")] == [("union_tag_invalid", ("pets", 1))]
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    expected = reference_errors(Owner, '{"pet": {"lives": 9, "kind": "cat"}' + rest)
+    assert type_and_loc(caught.value.errors()) == expected
+
+
+class Counted(BaseModel):
+    name: str
+    parts: list[str]
+    seen_names: list[str] = []
+
+    @field_validator("name")
+    @classmethod
+    def upper(cls, v: str) -> str:
+        calls.append(f"name:{v}")
+        return v.upper()
+
+    @field_validator("parts")
+    @classmethod
+    def count_parts(cls, v: list[str]) -> list[str]:
+        calls.append(f"parts:{len(v)}")
+        return [p + "!" for p in v]
+
+    @model_validator(mode="after")
+    def whole(self) -> Counted:
+        calls.append("model")
+        return self
+
+
+def test_field_validators_run_once_with_their_field_and_model_validators_at_the_end() -> None:
+    calls.clear()
+    s = ModelStream(list[Counted])
+    s.feed('[{"name": "ab"')
+    assert calls == ["name:ab"]
+    s.feed(', "parts": ["x", "y"]')
+    assert calls == ["name:ab", "parts:2"]
+    events = s.feed("}")
+    assert calls == ["name:ab", "parts:2", "model"]
+    done = Counted.model_construct(name="AB", parts=["x!", "y!"], seen_names=[])
+    assert FieldValidated((0,), done) in events
+    s.feed("]")
+    s.close()
+    assert calls == ["name:ab", "parts:2", "model"]  # nothing validated twice
+    assert s.value[0].name == "AB" and s.value[0].parts == ["x!", "y!"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True)
+    n: int
+    when: dt.datetime
+    pair: tuple[int, int]
+
+
+def test_strict_mode_follows_json_rules() -> None:
+    text = '{"n": "1", "when": "2024-01-02T03:04:05", "pair": [1, 2]}'
+    s = ModelStream(Strict)
+    events = s.feed(text)
+    assert [e.path for e in events if type(e) is FieldInvalid] == [("n",), ()]
+    assert FieldValidated(("when",), dt.datetime(2024, 1, 2, 3, 4, 5)) in events
+    assert FieldValidated(("pair",), (1, 2)) in events
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == reference_errors(Strict, text)
+
+
+class Forbidding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    a: int
+
+
+def test_extra_forbid_reports_the_key_when_it_completes() -> None:
+    s = ModelStream(Forbidding)
+    assert not any(type(e) is FieldInvalid for e in s.feed('{"a": 1, "oops'))
+    events = s.feed('":')  # the value has not started
+    assert [(type(e), e.path) for e in events] == [(FieldInvalid, ("oops",))]
+    assert type_and_loc(events[0].errors) == [("extra_forbidden", ("oops",))]
+    events = s.feed(' {"deep": [1]}}')
+    assert not any(type(e) is FieldValidated and e.path[:1] == ("oops",) for e in events)
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == [("extra_forbidden", ("oops",))]
+
+
+class Before(BaseModel):
+    total: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def unwrap(cls, data: Any) -> Any:
+        return data["payload"] if isinstance(data, dict) and "payload" in data else data
+
+
+class UsesInfo(BaseModel):
+    password: str
+    repeat: str
+
+    @field_validator("repeat")
+    @classmethod
+    def same(cls, v: str, info: ValidationInfo) -> str:
+        if v != info.data.get("password"):
+            raise ValueError("passwords differ")
+        return v
+
+
+class Fallbacks(BaseModel):
+    before: Before
+    union: Cat | Dog  # no discriminator
+    root: RootModel[list[int]]
+    info: UsesInfo
+
+
+def test_fallbacks_validate_the_whole_value_when_it_completes() -> None:
+    text = (
+        '{"before": {"payload": {"total": 3}}, "union": {"kind": "dog", "good": true},'
+        ' "root": [1, 2], "info": {"password": "p", "repeat": "q"}}'
+    )
+    s = ModelStream(Fallbacks)
+    batches = feed_all(s, list(text))
+    events = validation_events(batches)
+    paths = [e.path for e in events]
+    # Nothing is reported inside a fallback; each is reported whole, once.
+    assert ("before",) in paths and ("before", "payload") not in paths
+    assert ("union",) in paths and ("union", "good") not in paths
+    assert ("root",) in paths and ("root", 0) not in paths
+    # A validator that reads info.data runs with its model.
+    assert ("info", "password") in paths
+    repeat = next(e for e in events if e.path == ("info", "repeat"))
+    assert type(repeat) is FieldInvalid
+    assert batch_of(batches, lambda e: e is repeat) == batch_of(
+        batches, lambda e: type(e) is ValueDone and e.path == ("info",)
+    )
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == reference_errors(Fallbacks, text)
+
+
+def test_partial_is_model_shaped_and_live() -> None:
+    s = ModelStream(Person)
+    assert s.partial is None
+    s.feed('{"name": "Jo')
+    p = s.partial
+    assert isinstance(p, Person)
+    assert (p.name, p.address, p.previous) == ("Jo", None, None)  # not seen: None, not defaults
+    s.feed('hn", "address": {"street": "Hi')
+    assert s.partial is p  # the same instance, updated in place
+    assert p.name == "John" and isinstance(p.address, Address)
+    assert (p.address.street, p.address.city) == ("Hi", None)
+    s.feed('gh", "city": "X"}, "previous": [{"street": "a", "city": "b"}, {"city": "c')
+    assert s.partial is p
+    assert p.address == Address(street="High", city="X")  # completed: the validated instance
+    assert p.previous[0] == Address(street="a", city="b")
+    assert (p.previous[1].street, p.previous[1].city) == (None, "c")
+    assert p.model_fields_set == {"name", "address", "previous"}
+    s.feed('", "street": "s"}]}')
+    s.close()
+    assert s.partial == s.value == Person.model_validate_json(
+        '{"name": "John", "address": {"street": "High", "city": "X"},'
+        ' "previous": [{"street": "a", "city": "b"}, {"city": "c", "street": "s"}]}'
+    )
+
+
+def test_partial_keeps_the_raw_value_where_validation_failed() -> None:
+    s = ModelStream(Person)
+    s.feed('{"name": "n", "previous": [{"street": 5, "city": "d"}, {"str')
+    assert s.partial.previous[0] == {"street": 5, "city": "d"}
+    assert isinstance(s.partial.previous[1], Address)
+
+
+def test_stream_model_yields_partials_then_the_value() -> None:
+    text = '{"items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}]}'
+    chunks = split_at(text, [5, 12, 20, 33, 40, 50])
+    seen = []
+    for partial in stream_model(Order, chunks):
+        seen.append(partial.model_dump() if isinstance(partial, BaseModel) else partial)
+    assert seen[-1] == Order.model_validate_json(text).model_dump()
+    assert len(seen) == len(chunks) + 1  # every chunk here changes something
+
+    async def agen() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    async def collect() -> list[Any]:
+        return [p async for p in astream_model(Order, agen())]
+
+    results = asyncio.run(collect())
+    assert results[-1] == Order.model_validate_json(text)
+
+
+def test_stream_model_raises_the_validation_error_at_the_end() -> None:
+    with pytest.raises(ValidationError):
+        list(stream_model(Order, ['{"items": [{"sku": 1}]}']))
+    with pytest.raises(midstream.IncompleteJsonError):
+        list(stream_model(Order, ['{"items": [']))
+
+
+def test_value_before_the_end_is_an_error() -> None:
+    s = ModelStream(Order)
+    s.feed('{"items": []')
+    with pytest.raises(RuntimeError):
+        _ = s.value
+    s.feed("}")
+    s.close()
+    assert s.value == Order(items=[])
+
+
+def test_bad_json_raises_parse_error() -> None:
+    s = ModelStream(Order)
+    with pytest.raises(midstream.JsonSyntaxError):
+        s.feed('{"items": [}')
+
+
+@pytest.mark.parametrize("model", [Person, Order, Owner, Catalog, Aliased, Strict, Fallbacks])
+def test_events_do_not_depend_on_the_chunking(model: Any) -> None:
+    texts = {
+        Person: '{"name": "A\\u00e9", "address": {"street": "s", "city": "c"},'
+        ' "previous": [{"street": 1}]}',
+        Order: '{"items": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 0}]}',
+        Owner: '{"pets": [{"good": true, "kind": "dog"}, {"kind": "cat", "lives": 1}],'
+        ' "pet": {"kind": "cat", "lives": 2}}',
+        Catalog: '{"by_sku": {"x": {"sku": "x", "qty": 3}}, "note": "n"}',
+        Aliased: '{"firstName": "A", "years": 12}',
+        Strict: '{"n": 1, "when": "2024-01-01T00:00:00", "pair": [1, 2]}',
+        Fallbacks: '{"before": {"total": 1}, "union": {"kind": "cat", "lives": 1}, "root": [],'
+        ' "info": {"password": "p", "repeat": "p"}}',
+    }
+    text = texts[model]
+
+    def make() -> Any:
+        return ModelStream(model)
+
+    def outcome(chunks: list[str]) -> Any:
+        try:
+            return run(make, chunks), None
+        except ValidationError as exc:
+            return None, exc.errors()
+
+    expected = outcome([text])
+    for chunks in chunkings(text, tokens=False):
+        assert outcome(chunks) == expected, chunks
+
+
+def test_string_deltas_pass_through() -> None:
+    s = ModelStream(Order)
+    events = s.feed('{"items": [{"sku": "ab')
+    assert StringDelta(("items", 0, "sku"), "ab") in events
+
+
+def test_import_does_not_import_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, midstream; print('pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

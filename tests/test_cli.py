@@ -21,6 +21,11 @@ from typing import Any
 
 import pytest
 
+from _sse_server import RecordingServer, load_corpus, sse_bytes
+from helpers import shared_path
+from midstream import stream_events
+from midstream._adapters import _Pipeline
+from midstream._cli import _jsonable, event_dict, main
 from midstream._demo import demo_delays, load_demo_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +35,8 @@ LINE_TIMEOUT = 10.0
 class Cli:
     """``python -m midstream ARGS`` with pipes, and a reader thread on its stdout."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "midstream", *args],
@@ -38,6 +44,7 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "NO_COLOR": "1", **(env or {})},
+            cwd=cwd,
         )
         self.lines: queue.Queue[tuple[float, bytes | None]] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
@@ -60,7 +67,9 @@ class Cli:
         except queue.Empty:
             self.proc.kill()
             pytest.fail(f"no output within {timeout} s")
-        assert line is not None, "the command ended without writing the expected line"
+        if line is None:
+            assert self.proc.stderr is not None
+            pytest.fail(f"the command ended early: {self.proc.stderr.read().decode()}")
         return line.decode()
 
     def event(self, timeout: float = LINE_TIMEOUT) -> dict[str, Any]:
@@ -98,21 +107,33 @@ def events_of(lines: Sequence[str]) -> list[dict[str, Any]]:
 # --- the console script and --help ---------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["json"]])
-def test_help_everywhere(command: list[str]) -> None:
-    proc = run(*command, "--help")
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout.decode()
+@pytest.mark.parametrize("command", [[], ["demo"], ["json"], ["sse"], ["code"], ["chat"]])
+def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
     assert out.startswith("usage: midstream")
     assert "exit status" in out
 
 
-def test_usage_errors_exit_2_on_stderr() -> None:
-    for args in ([], ["nope"], ["demo", "--speed", "0"], ["demo", "--fast", "--speed", "2"]):
-        proc = run(*args)
-        assert proc.returncode == 2, args
-        assert proc.stdout == b""
-        assert b"usage: midstream" in proc.stderr
+@pytest.mark.parametrize("args", [
+    [], ["nope"], ["demo", "--speed", "0"], ["demo", "--fast", "--speed", "2"], ["chat"],
+    ["json", "--unknown"],
+])
+def test_usage_errors_exit_2_on_stderr(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "usage: midstream" in captured.err
+
+
+def test_help_and_usage_errors_as_a_subprocess() -> None:
+    assert run("sse", "--help").returncode == 0
+    proc = run("code", "--bogus")
+    assert proc.returncode == 2 and b"usage: midstream code" in proc.stderr
 
 
 def test_console_script_is_installed() -> None:
@@ -280,3 +301,257 @@ def test_broken_pipe_exits_quietly() -> None:
     rc = proc.wait(30)
     assert rc == 141
     assert b"Traceback" not in proc.stderr.read()
+
+
+# --- sse -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, dict[str, Any]]:
+    return load_corpus(shared_path("corpus", "real"))
+
+
+@pytest.fixture(scope="module")
+def server(corpus: dict[str, Any]) -> Any:
+    with RecordingServer(corpus) as srv:
+        yield srv
+
+
+@pytest.fixture
+def srv(server: RecordingServer) -> RecordingServer:
+    server.reset()
+    return server
+
+
+def _as_json_lines(events: list[Any]) -> list[dict[str, Any]]:
+    """What the command prints for these events, decoded."""
+    return [json.loads(json.dumps(event_dict(ev), default=_jsonable)) for ev in events]
+
+
+def _hold_point(events: list[Any]) -> int:
+    """How many events the command needs before it has something to write."""
+    pipeline = _Pipeline(model=None, json=None, tools=None, choice=0, keep_text=False)
+    return next(n for n, ev in enumerate(events, 1) if pipeline.feed(ev))
+
+
+def _pipe_http_to(cli: Cli, url: str, stop: threading.Event | None = None) -> threading.Thread:
+    """Copy a chunked HTTP response into the command's stdin as the bytes arrive."""
+    import urllib.request
+
+    def copy() -> None:
+        with urllib.request.urlopen(url, timeout=20) as resp:
+            while data := resp.read1(65536):
+                cli.send(data)
+        assert cli.proc.stdin is not None
+        cli.proc.stdin.close()
+
+    thread = threading.Thread(target=copy, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sid", [
+    "workflowai:openai:stream_with_tools",  # chat completions, four parallel tool calls
+    "llm:test_async_model_schema",  # Responses API, JSON output_text
+    "workflowai:anthropic:anthropic_with_multiple_tools_streaming_fixture",  # Anthropic
+])
+def test_sse_from_a_real_http_stream(srv: RecordingServer, corpus: dict[str, Any],
+                                     sid: str) -> None:
+    recorded = corpus[sid]["events"]
+    # hold the stream back right after the first event that gives the command something to say
+    srv.hold_after = _hold_point(recorded)
+    cli = Cli("sse")
+    copier = _pipe_http_to(cli, f"{srv.url}/sse/{sid}")
+    # the server is holding the rest back: this event comes from the first four
+    first = cli.event()
+    assert srv.holding.is_set() and not srv.released.is_set()
+    srv.release()
+    copier.join(20)
+    rest, err, rc = cli.finish()
+    assert rc == 0, err
+    assert [first, *events_of(rest)] == _as_json_lines(list(stream_events(corpus[sid]["events"])))
+
+
+@pytest.mark.shared
+def test_sse_truncated_stream_exit_3(corpus: dict[str, Any]) -> None:
+    sid = "workflowai:anthropic:finish_reason_max_tokens_stream_response"
+    proc = run("sse", stdin=b"".join(sse_bytes(corpus[sid])))
+    assert proc.returncode == 3
+    last = events_of(proc.stdout.decode().splitlines())[-1]
+    assert last["type"] == "Truncated" and last["reason"] == "max_tokens"
+    assert last["partial"]["title"] == "Test pdf"
+    assert "max_tokens" in proc.stderr.decode()
+
+
+@pytest.mark.shared
+def test_sse_select_and_json_never(corpus: dict[str, Any]) -> None:
+    data = b"".join(sse_bytes(corpus["llm:test_async_model_schema"]))
+    events = events_of(run("sse", "--select", "name", stdin=data).stdout.decode().splitlines())
+    fields = [ev for ev in events if "path" in ev]
+    assert fields[0] == {"type": "ValueStart", "path": ["name"], "kind": "string"}
+    assert fields[-1] == {"type": "ValueDone", "path": ["name"], "value": "Barkley"}
+    assert "".join(ev["text"] for ev in fields[1:-1]) == "Barkley"
+    assert {ev["type"] for ev in fields[1:-1]} == {"StringDelta"}
+    assert any(ev["type"] == "ContentDelta" for ev in events)
+    never = events_of(run("sse", "--json", "never", stdin=data).stdout.decode().splitlines())
+    assert {ev["type"] for ev in never} == {"ContentDelta", "Finish"}
+
+
+def test_sse_errors() -> None:
+    bad = run("sse", stdin=b'data: {"choices": [}\n\n')
+    assert bad.returncode == 1
+    assert "SSE event 1 is not JSON" in bad.stderr.decode()
+    server_error = run("sse", stdin=b'data: {"error": {"message": "quota"}}\n\n')
+    assert server_error.returncode == 4
+    assert "quota" in server_error.stderr.decode()
+    not_json = run("sse", "--json", "always", stdin=(
+        b'data: {"choices": [{"index": 0, "delta": {"content": "hello"}}]}\n\n'
+    ))
+    assert not_json.returncode == 1
+    assert "line 1 column 1 (char 0)" in not_json.stderr.decode()
+    # a stream that just stops: the JSON field events so far, then Truncated, exit 3
+    chunk = {"choices": [{"index": 0, "delta": {"content": '{"a": 1, '}}]}
+    cut = run("sse", stdin=f"data: {json.dumps(chunk)}\n\n".encode())
+    assert cut.returncode == 3
+    assert events_of(cut.stdout.decode().splitlines())[-1] == {
+        "type": "Truncated", "choice": 0, "reason": None, "partial": {"a": 1}
+    }
+
+
+# --- code --------------------------------------------------------------------------------------
+
+MARKDOWN = [
+    "Here is the script:\n\n```py",
+    "thon\nimport sys\nprint(sys.argv)\n`",
+    "``\n\nand the config:\n\n~~~toml\nname = 'x'\n~~~\n",
+    "\nand some shell:\n\n```bash\necho hi\n```\n",
+]
+
+
+def test_code_writes_each_block_when_it_closes() -> None:
+    cli = Cli("code")
+    cli.send(MARKDOWN[0])
+    time.sleep(0.05)
+    cli.send(MARKDOWN[1])
+    time.sleep(0.05)
+    assert cli.lines.empty()  # the closing fence is not complete yet
+    cli.send(MARKDOWN[2])
+    # block 0 is out before stdin closes; block 1 too (same chunk)
+    assert cli.line() == "import sys\n"
+    assert cli.line() == "print(sys.argv)\n"
+    assert cli.line() == "name = 'x'\n"
+    cli.send(MARKDOWN[3])
+    rest, err, rc = cli.finish()
+    assert (rest, rc) == (["echo hi\n"], 0), err
+
+
+def test_code_out_dir_lang_filter_and_unclosed_block(tmp_path: Path) -> None:
+    cli = Cli("code", "--out", str(tmp_path), "--lang", "python", "--lang", "BASH")
+    cli.send("".join(MARKDOWN[:3]))
+    assert cli.line() == f"{tmp_path / 'block-0.py'}\n"
+    assert (tmp_path / "block-0.py").read_text() == "import sys\nprint(sys.argv)\n"
+    cli.send("```python\nprint('cut')")
+    rest, err, rc = cli.finish()
+    assert rc == 3
+    assert "block 2" in err and "no closing fence" in err
+    assert rest == [f"{tmp_path / 'block-2.py'}\n"]
+    assert (tmp_path / "block-2.py").read_text() == "print('cut')"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["block-0.py", "block-2.py"]
+
+
+def test_code_jsonl() -> None:
+    proc = run("code", "--jsonl", stdin="".join(MARKDOWN).encode())
+    assert proc.returncode == 0
+    blocks = events_of(proc.stdout.decode().splitlines())
+    assert [(b["index"], b["lang"], b["closed"]) for b in blocks] == [
+        (0, "python", True), (1, "toml", True), (2, "bash", True)
+    ]
+    assert blocks[1]["code"] == "name = 'x'\n"
+
+
+def test_code_invalid_utf8_exit_1() -> None:
+    proc = run("code", stdin=b"```\nok\n\xff\n```\n")
+    assert proc.returncode == 1
+    assert "byte 7" in proc.stderr.decode()
+
+
+# --- chat ----------------------------------------------------------------------------------------
+
+SCHEMA_MODULE = """
+from pydantic import BaseModel
+
+class Weather(BaseModel):
+    city: str
+    temperature: int
+    units: str
+"""
+
+
+def _chat_env(srv: RecordingServer | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    if srv is not None:
+        env["OPENAI_BASE_URL"] = srv.url + "/v1"
+    env.update(extra)
+    return env
+
+
+@pytest.mark.shared
+def test_chat_streams_fields_from_a_live_server(srv: RecordingServer, tmp_path: Path,
+                                                corpus: dict[str, Any]) -> None:
+    pytest.importorskip("openai")
+    (tmp_path / "weather_schema.py").write_text(SCHEMA_MODULE)
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+    srv.hold_after = 8
+    cli = Cli("chat", "--model", sid, "--schema", "weather_schema:Weather", "Weather in SF?",
+              env=_chat_env(srv), cwd=tmp_path)
+    cli.proc.stdin.close()  # type: ignore[union-attr]
+    # fields arrive while the server is still holding the rest of the answer back
+    events = []
+    while not any(ev["type"] == "FieldValidated" for ev in events):
+        events.append(cli.event(timeout=60))
+    assert {"type": "FieldValidated", "path": ["city"], "value": "San Francisco"} in events
+    assert not srv.released.is_set()
+    srv.release()
+    rest, err, rc = cli.finish()
+    assert rc == 0, err
+    events += events_of(rest)
+    assert events[-2:] == [
+        {"type": "FieldValidated", "path": [],
+         "value": {"city": "San Francisco", "temperature": 68, "units": "f"}},
+        {"type": "Finish", "choice": 0, "reason": "stop"},
+    ]
+    path, body, _headers = srv.requests[-1]
+    assert path == "/v1/chat/completions"
+    assert body["model"] == sid and body["stream"] is True
+    assert body["messages"][-1] == {"role": "user", "content": "Weather in SF?"}
+    assert body["response_format"]["json_schema"]["schema"]["required"] == [
+        "city", "temperature", "units"
+    ]
+
+
+def test_chat_without_key_or_server_exit_4() -> None:
+    proc = run("chat", "hello", env=_chat_env(None))
+    assert proc.returncode == 4
+    err = proc.stderr.decode()
+    assert "OPENAI_API_KEY" in err and "OPENAI_BASE_URL" in err
+    assert proc.stdout == b""
+
+
+def test_chat_unreachable_server_exit_4() -> None:
+    pytest.importorskip("openai")
+    import socket
+
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = run("chat", "hello", env=_chat_env(None, OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1"))
+    assert proc.returncode == 4
+    assert "cannot reach the server" in proc.stderr.decode()
+
+
+def test_chat_bad_schema_is_a_usage_error() -> None:
+    proc = run("chat", "--schema", "json:loads", "hi",
+               env=_chat_env(None, OPENAI_BASE_URL="http://127.0.0.1:9/v1"))
+    assert proc.returncode == 2
+    assert "not a pydantic model" in proc.stderr.decode()

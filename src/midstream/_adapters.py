@@ -24,7 +24,6 @@ async iterators, threads and timeouts, and it keeps three promises:
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import queue
 import socket
@@ -224,6 +223,7 @@ async def _adrive(
     closers: tuple[object, ...],
 ) -> AsyncIterator[E]:
     """The async twin of :func:`_drive`: each item awaited under ``wait_for``."""
+    import asyncio
     it = aiter(items)
     exhausted = False
     seen: list[E] = []

@@ -137,7 +137,7 @@ class _Out:
 
 
 def _selector(patterns: list[str] | None) -> Callable[[Any], bool]:
-    """A filter on events' paths; events without a path pass only when nothing is selected."""
+    """A filter on events' paths; events without a path (content, tool calls) always pass."""
     if not patterns:
         return lambda ev: True
     try:
@@ -147,7 +147,7 @@ def _selector(patterns: list[str] | None) -> Callable[[Any], bool]:
 
     def keep(ev: Any) -> bool:
         path = getattr(ev, "path", None)
-        return path is not None and any(p.match(path) for p in compiled)
+        return path is None or any(p.match(path) for p in compiled)
 
     return keep
 
@@ -180,6 +180,238 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     speed = float("inf") if args.fast else args.speed
     ansi = not args.plain and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     return run_demo(sys.stdout, speed=speed, ansi=ansi)
+
+
+#: File extensions for ``code --out``, by language (the info string's first word).
+_EXTENSIONS: Final = {
+    "python": "py", "py": "py", "python3": "py", "javascript": "js", "js": "js",
+    "typescript": "ts", "ts": "ts", "tsx": "tsx", "jsx": "jsx", "bash": "sh", "sh": "sh",
+    "shell": "sh", "zsh": "sh", "console": "txt", "json": "json", "jsonl": "jsonl",
+    "yaml": "yaml", "yml": "yaml", "toml": "toml", "html": "html", "css": "css",
+    "rust": "rs", "rs": "rs", "go": "go", "ruby": "rb", "rb": "rb", "java": "java",
+    "kotlin": "kt", "c": "c", "cpp": "cpp", "c++": "cpp", "csharp": "cs", "cs": "cs",
+    "sql": "sql", "markdown": "md", "md": "md", "text": "txt", "txt": "txt",
+    "dockerfile": "dockerfile", "makefile": "mk", "xml": "xml", "diff": "diff",
+}
+
+
+def _extension(lang: str | None) -> str:
+    if not lang:
+        return "txt"
+    lang = lang.lower()
+    if lang in _EXTENSIONS:
+        return _EXTENSIONS[lang]
+    return lang if lang.isascii() and lang.replace("-", "").replace("_", "").isalnum() else "txt"
+
+
+def _cmd_code(args: argparse.Namespace) -> int:
+    from ._events import CodeBlockDone
+    from ._markdown import CodeBlocks
+
+    out_dir = args.out
+    if out_dir is not None:
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as exc:
+            raise _Fail(EXIT_USAGE, f"cannot use --out {out_dir!r}: {exc.strerror}") from None
+    parser = CodeBlocks(languages=args.lang)
+    utf8 = _Utf8()
+    jsonl = _Out(sys.stdout)
+    unclosed: list[int] = []
+
+    def emit(events: list[Event]) -> None:
+        for ev in events:
+            if not isinstance(ev, CodeBlockDone):
+                continue
+            if not ev.closed:
+                unclosed.append(ev.index)
+            if out_dir is not None:
+                name = os.path.join(out_dir, f"block-{ev.index}.{_extension(ev.lang)}")
+                with open(name, "w", encoding="utf-8", newline="") as f:
+                    f.write(ev.code)
+                sys.stdout.write(name + "\n")
+                sys.stdout.flush()
+            elif args.jsonl:
+                jsonl.write([ev])
+            else:
+                code = ev.code
+                sys.stdout.write(code if not code or code.endswith("\n") else code + "\n")
+                sys.stdout.flush()
+
+    try:
+        for data in _read_stdin():
+            emit(parser.feed(utf8.decode(data)))
+        emit(parser.feed(utf8.decode(b"", final=True)))
+        emit(parser.close())
+    except ParseError as exc:
+        raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
+    if unclosed:
+        which = ", ".join(str(i) for i in unclosed)
+        raise _Fail(
+            EXIT_TRUNCATED,
+            f"the input ended inside code block {which} (no closing fence): written as received",
+        )
+    return EXIT_OK
+
+
+def _json_mode(value: str) -> bool | None:
+    return {"auto": None, "always": True, "never": False}[value]
+
+
+def _cmd_sse(args: argparse.Namespace) -> int:
+    from ._adapters import _Pipeline
+    from ._events import Truncated
+    from ._sse import SSEDecoder
+
+    out = _Out(sys.stdout)
+    keep = _selector(args.select)
+    decoder = SSEDecoder()
+    pipeline = _Pipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
+                         keep_text=False)
+    truncated: list[Truncated] = []
+    count = 0
+
+    def handle(sse_events: list[Any]) -> None:
+        nonlocal count
+        for sse in sse_events:
+            count += 1
+            data = sse.data
+            if data.strip() == "[DONE]":
+                continue
+            try:
+                payload = json.loads(data)
+            except ValueError as exc:
+                pos = getattr(exc, "pos", 0)
+                raise _Fail(
+                    EXIT_BAD_INPUT,
+                    f"the data of SSE event {count} is not JSON: {exc}"
+                    f" (char {pos} of its data)",
+                ) from None
+            if not isinstance(payload, dict):
+                raise _Fail(EXIT_BAD_INPUT, f"the data of SSE event {count} is not a JSON object")
+            error = payload.get("error")
+            if payload.get("type") == "error" or (error and "choices" not in payload):
+                detail = error.get("message") if isinstance(error, dict) else error
+                raise _Fail(EXIT_UNAVAILABLE, f"the server sent an error (event {count}): {detail}")
+            events = pipeline.feed(payload)
+            truncated.extend(ev for ev in events if isinstance(ev, Truncated))
+            out.write([ev for ev in events if keep(ev)])
+
+    try:
+        for data in _read_stdin():
+            handle(decoder.feed(data))
+        handle(decoder.close())
+        events = pipeline.close()
+        truncated.extend(ev for ev in events if isinstance(ev, Truncated))
+        out.write([ev for ev in events if keep(ev)])
+    except ParseError as exc:
+        raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
+    if pipeline.content_error is not None:
+        _error(f"sse: note: the content began like JSON but is not: {pipeline.content_error}")
+    if truncated:
+        why = ", ".join(f"choice {t.choice}: {t.reason or 'no finish'}" for t in truncated)
+        raise _Fail(EXIT_TRUNCATED, f"the stream ended before its output was complete ({why})")
+    return EXIT_OK
+
+
+def _load_schema(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise _Fail(EXIT_USAGE, f"--schema wants module:Class, got {spec!r}")
+    import importlib
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise _Fail(EXIT_USAGE, f"--schema {spec}: {exc}") from None
+    from pydantic import BaseModel
+
+    if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+        raise _Fail(EXIT_USAGE, f"--schema {spec}: not a pydantic model class")
+    return obj
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL")
+    if not key and not base_url:
+        raise _Fail(
+            EXIT_UNAVAILABLE,
+            "no API key or server configured: set OPENAI_API_KEY (for api.openai.com),"
+            " or OPENAI_BASE_URL for any OpenAI-compatible server (Ollama, vLLM,"
+            " llama.cpp, LM Studio...), e.g. OPENAI_BASE_URL=http://localhost:11434/v1",
+        )
+    schema = _load_schema(args.schema) if args.schema else None
+    try:
+        import openai
+    except ImportError:
+        raise _Fail(
+            EXIT_UNAVAILABLE,
+            "midstream chat needs the openai package: pip install 'midstream[openai]'",
+        ) from None
+    from ._adapters import stream_events
+    from ._demo import ChatView
+
+    model = args.model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
+    # Local servers take any key; the SDK insists on one.
+    client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, max_retries=0)
+    messages: list[Any] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": " ".join(args.prompt)})
+    request: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+    if schema is not None:
+        request["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        }
+    where = base_url or "api.openai.com"
+    live = not args.jsonl and sys.stdout.isatty()
+    view = ChatView(sys.stdout, ansi=not os.environ.get("NO_COLOR"), json=schema is not None)
+    out = _Out(sys.stdout)
+    truncated = False
+    try:
+        stream = client.chat.completions.create(**request)
+        for ev in stream_events(stream, model=schema, idle_timeout=args.idle_timeout):
+            if type(ev).__name__ == "Truncated":
+                truncated = True
+            if live:
+                view.handle(ev)
+            else:
+                out.write([ev])
+    except openai.APIConnectionError as exc:
+        raise _Fail(EXIT_UNAVAILABLE, f"cannot reach the server at {where}: {exc}") from None
+    except openai.AuthenticationError as exc:
+        raise _Fail(EXIT_UNAVAILABLE, f"{where} refused the API key: {_api_message(exc)}") from None
+    except openai.APIStatusError as exc:
+        raise _Fail(
+            EXIT_UNAVAILABLE, f"{where} answered {exc.status_code}: {_api_message(exc)}"
+        ) from None
+    except openai.APIError as exc:
+        raise _Fail(EXIT_UNAVAILABLE, f"{where}: {_api_message(exc)}") from None
+    except ParseError as exc:
+        raise _Fail(EXIT_BAD_INPUT, f"the model's answer is not valid JSON: {exc}") from None
+    except ValueError as exc:  # pydantic.ValidationError: the finished answer does not validate
+        raise _Fail(EXIT_BAD_INPUT, f"the model's answer does not validate: {exc}") from None
+    finally:
+        if live:
+            view.finish()
+    if truncated:
+        raise _Fail(EXIT_TRUNCATED, "the answer was cut off before it was complete")
+    return EXIT_OK
+
+
+def _api_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return str(err["message"])
+    return str(getattr(exc, "message", exc))
 
 
 # --- argument parsing ----------------------------------------------------------------
@@ -253,6 +485,76 @@ def build_parser() -> argparse.ArgumentParser:
         " '**' any levels; '' the root); repeatable",
     )
     p.set_defaults(func=_cmd_json)
+
+    p = sub.add_parser(
+        "sse",
+        help="an OpenAI-compatible SSE stream on stdin -> content, tool calls, fields",
+        description=(
+            "Read a raw server-sent event stream from standard input (for example"
+            " `curl -N` output from any OpenAI-compatible server): Chat Completions,"
+            " the Responses API, or Anthropic Messages. Write, as JSON Lines the moment"
+            " they happen: ContentDelta, ToolCallStart, ToolArgumentsDelta, ToolCallDone,"
+            " ToolCallError, Finish, the JSON events of the content when it is JSON, and"
+            " Truncated when the stream ended before its output was complete (exit 3)."
+        ),
+        epilog=_EPILOG,
+        formatter_class=fmt,
+    )
+    p.add_argument("--select", action="append", metavar="PATTERN",
+                   help="only the content's JSON events at paths matching PATTERN"
+                   " (other events pass); repeatable")
+    p.add_argument("--json", choices=("auto", "always", "never"), default="auto",
+                   help="parse the content as JSON: when it starts with { or [ (auto,"
+                   " the default), always (else exit 1), never")
+    p.set_defaults(func=_cmd_sse)
+
+    p = sub.add_parser(
+        "code",
+        help="Markdown on stdin -> each fenced code block the moment it closes",
+        description=(
+            "Read Markdown from standard input and write out the code of each fenced"
+            " code block (CommonMark fences) the moment its closing fence arrives: to"
+            " standard output, or as a file in --out DIR (one path printed per block)."
+            " A block that the input ends inside is still written, and the exit status"
+            " is 3."
+        ),
+        epilog=_EPILOG,
+        formatter_class=fmt,
+    )
+    p.add_argument("--lang", action="append", metavar="L",
+                   help="only blocks whose language (info string's first word) is L,"
+                   " case-insensitive; repeatable")
+    p.add_argument("--out", metavar="DIR",
+                   help="write block N to DIR/block-N.EXT (EXT from the language)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="write each block as a JSON line (index, lang, info, code, closed)")
+    p.set_defaults(func=_cmd_code)
+
+    p = sub.add_parser(
+        "chat",
+        help="ask a model (OpenAI-compatible server) and show the answer's fields as they stream",
+        description=(
+            "Send PROMPT with the openai SDK to OPENAI_BASE_URL (any OpenAI-compatible"
+            " server; api.openai.com when unset) using OPENAI_API_KEY, and show the"
+            " answer as it streams: its fields as they start, grow and complete (when it"
+            " is JSON), validated into --schema when given. On a terminal the view is"
+            " live; otherwise the events are written as JSON Lines."
+        ),
+        epilog=_EPILOG + "\nenvironment: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.",
+        formatter_class=fmt,
+    )
+    p.add_argument("prompt", nargs="+", metavar="PROMPT", help="what to ask")
+    p.add_argument("--model", metavar="M",
+                   help="model name (default: $OPENAI_MODEL, else gpt-4o-mini)")
+    p.add_argument("--schema", metavar="module:Class",
+                   help="a pydantic model: the answer is requested as its JSON schema"
+                   " and validated field by field")
+    p.add_argument("--system", metavar="TEXT", help="a system message")
+    p.add_argument("--jsonl", action="store_true",
+                   help="write events as JSON Lines even on a terminal")
+    p.add_argument("--idle-timeout", type=_positive, default=60.0, metavar="SECONDS",
+                   help="give up when the server sends nothing for this long (default 60)")
+    p.set_defaults(func=_cmd_chat)
     return ap
 
 
@@ -263,7 +565,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments without the program name (default ``sys.argv[1:]``).
     """
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args, extra = ap.parse_known_args(argv)
+    if extra:
+        # argparse would report a subcommand's unknown option with the top-level usage
+        _subparser(ap, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         status: int = args.func(args)
         return status
@@ -281,6 +586,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+
+
+def _subparser(ap: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in ap._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return ap
 
 
 def _error(message: str) -> None:

@@ -14,11 +14,28 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Final, TextIO
 
-from ._events import StringDelta, ValueDone, ValueStart
+from ._events import (
+    ContentDelta,
+    Event,
+    FieldInvalid,
+    StringDelta,
+    ToolCallDone,
+    ToolCallError,
+    ToolCallStart,
+    Truncated,
+    ValueDone,
+    ValueStart,
+)
 from ._json_stream import JsonStream
 from ._types import Path
 
-__all__ = ["DEFAULT_TOKENS_PER_SECOND", "demo_delays", "load_demo_chunks", "run_demo"]
+__all__ = [
+    "DEFAULT_TOKENS_PER_SECOND",
+    "ChatView",
+    "demo_delays",
+    "load_demo_chunks",
+    "run_demo",
+]
 
 #: Pace of the replay at ``--speed 1``: about what a GPT-4o-class model streams.
 DEFAULT_TOKENS_PER_SECOND: Final = 60.0
@@ -85,15 +102,16 @@ def _dotted(path: Path) -> str:
 class _Ansi:
     """Live display for a terminal: a field's text appears as it streams."""
 
-    RESET = "\x1b[0m"
-    DIM = "\x1b[2m"
-    BOLD = "\x1b[1m"
-    CYAN = "\x1b[36m"
-    GREEN = "\x1b[32m"
-
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, color: bool = True) -> None:
         self.out = out
-        self.col_open = False
+        on = color
+        self.RESET = "\x1b[0m" if on else ""
+        self.DIM = "\x1b[2m" if on else ""
+        self.BOLD = "\x1b[1m" if on else ""
+        self.CYAN = "\x1b[36m" if on else ""
+        self.GREEN = "\x1b[32m" if on else ""
+        self.RED = "\x1b[31m" if on else ""
+        self.YELLOW = "\x1b[33m" if on else ""
 
     def _line(self, depth: int, text: str) -> None:
         self.out.write("\n" + "  " * depth + text)
@@ -121,14 +139,19 @@ class _Ansi:
                 if ev.path:
                     n = len(ev.value)
                     what = "keys" if isinstance(ev.value, dict) else "items"
-                    self._line(depth, f"{self.GREEN}{name} done{self.RESET}"
-                               f" {self.DIM}({n} {what}){self.RESET}{tick}")
+                    self._line(depth, f"{self.GREEN}└ {name}{self.RESET}"
+                               f" {self.DIM}{n} {what}{self.RESET}{tick}")
             else:
                 w(json.dumps(ev.value) + tick)
         self.out.flush()
 
+    def note(self, depth: int, text: str, color: str) -> None:
+        self._line(depth, f"{color}{text}{self.RESET}")
+        self.out.flush()
+
     def finish(self) -> None:
         self.out.write("\n")
+        self.out.flush()
 
 
 class _Plain:
@@ -209,3 +232,57 @@ def run_demo(
     )
     out.flush()
     return 0
+
+
+class ChatView:
+    """Live view of a model's answer for ``midstream chat`` on a terminal.
+
+    JSON content is shown field by field (as in the demo); plain text is
+    written as it comes; validation failures, tool calls and truncation get a
+    line of their own.
+    """
+
+    def __init__(self, out: TextIO, *, ansi: bool, json: bool) -> None:
+        self.out = out
+        self.view = _Ansi(out, color=ansi)
+        self.start = time.perf_counter()
+        self.mode: str | None = "json" if json else None
+
+    def handle(self, ev: Event) -> None:
+        """Show one event of :func:`midstream.stream_events`."""
+        v = self.view
+        t = time.perf_counter() - self.start
+        if isinstance(ev, ContentDelta):
+            if ev.choice != 0 or not isinstance(ev.text, str):
+                return
+            if self.mode is None:
+                head = ev.text.lstrip()
+                if not head:
+                    return
+                self.mode = "json" if head[0] in "{[" else "text"
+                if self.mode == "text":
+                    self.out.write(head)
+                    self.out.flush()
+                    return
+            if self.mode == "text":
+                self.out.write(ev.text)
+                self.out.flush()
+        elif isinstance(ev, (ValueStart, StringDelta, ValueDone)):
+            if self.mode == "json" or self.mode is None:
+                v.handle(t, ev)
+        elif isinstance(ev, FieldInvalid):
+            msgs = "; ".join(str(e.get("msg", e)) for e in ev.errors)
+            v.note(len(ev.path), f"✗ {_dotted(ev.path)}: {msgs}", v.RED)
+        elif isinstance(ev, ToolCallStart):
+            v.note(0, f"→ tool call {ev.name}", v.CYAN)
+        elif isinstance(ev, ToolCallDone):
+            v.note(1, f"{ev.name}({ev.raw.strip() or '{}'}) ✓", v.GREEN)
+        elif isinstance(ev, ToolCallError):
+            v.note(1, f"✗ {ev.name}: {ev.error}", v.RED)
+        elif isinstance(ev, Truncated):
+            why = ev.reason or "the stream stopped without finishing"
+            v.note(0, f"[cut off: {why}]", v.YELLOW)
+
+    def finish(self) -> None:
+        """End the view (a final newline)."""
+        self.view.finish()

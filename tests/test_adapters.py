@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from _sse_server import RecordingServer, load_corpus
-from helpers import chunkings, merge_deltas, run, shared_path
+from helpers import chunkings, merge_deltas, run, shared_path, split_points
 from midstream import (
     ContentDelta,
     Finish,
@@ -34,6 +36,7 @@ from midstream._adapters import (
     iter_events,
     stream_events,
 )
+from strategies import json_documents, json_text_no_surrogates
 
 DOC = '{"title": "Streaming", "items": [{"id": 1, "tags": ["a", "b"]}, 2.5, null], "ok": true}'
 
@@ -67,6 +70,65 @@ def test_aiter_events_equals_feeding_by_hand() -> None:
             assert merge_deltas(got) == run(JsonStream, chunks)[0]
 
     _arun(main())
+
+
+@given(doc=json_documents(), data=st.data())
+def test_property_adapters_equal_feeding_by_hand(doc: str, data: st.DataObject) -> None:
+    chunks = data.draw(split_points(doc))
+    expected = run(JsonStream, [doc])
+    assert run(JsonStream, chunks) == expected
+    try:
+        got = merge_deltas(list(iter_events(JsonStream(), chunks)))
+    except ValueError as exc:  # ParseError: the same error as feeding by hand
+        assert (exc.kind, exc.offset) == expected[1]  # type: ignore[attr-defined]
+    else:
+        assert (got, None) == expected
+
+    async def main() -> list[Any]:
+        return await _alist(aiter_events(JsonStream(), _agen(chunks)))
+
+    if expected[1] is None:
+        assert merge_deltas(_arun(main())) == expected[0]
+
+
+def _chat_chunks(pieces: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"object": "chat.completion.chunk",
+         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+        for piece in pieces
+    ]
+
+
+@given(doc=json_documents(strings=json_text_no_surrogates), data=st.data())
+def test_property_stream_events_content_fields(doc: str, data: st.DataObject) -> None:
+    """The content's fields are JsonStream's on the same text, whatever the chunking;
+    a stream cut anywhere ends in Truncated with the partial value, never in a ValueDone
+    that the text so far does not close."""
+    pieces = [p for p in data.draw(split_points(doc)) if p]
+    stop = {"object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    events = list(stream_events([*_chat_chunks(pieces), stop], json=True))
+    assert "".join(ev.text for ev in events if isinstance(ev, ContentDelta)) == doc
+    fields = [ev for ev in events if not isinstance(ev, (ContentDelta, Finish))]
+    assert (merge_deltas(fields), None) == run(JsonStream, [doc])
+    assert events[-1] == Finish(0, "stop")
+
+    async def agen() -> AsyncIterator[dict[str, Any]]:
+        for chunk in [*_chat_chunks(pieces), stop]:
+            await asyncio.sleep(0)
+            yield chunk
+
+    assert _arun(_alist(astream_events(agen(), json=True))) == events
+
+    # cut the stream short: no finish
+    cut = data.draw(st.integers(0, len(pieces)))
+    events = list(stream_events(_chat_chunks(pieces[:cut]), json=True))
+    parser = JsonStream()
+    expected_fields: list[Any] = []
+    for piece in pieces[:cut]:
+        expected_fields += parser.feed(piece)
+    assert [ev for ev in events if not isinstance(ev, (ContentDelta, Truncated))] == expected_fields
+    assert events[-1] == Truncated(0, None, parser.snapshot())
 
 
 def test_idle_timeout_does_not_fire_on_a_steady_stream() -> None:
@@ -642,3 +704,43 @@ def test_async_cancel_and_timeout_on_a_real_stream(srv: RecordingServer) -> None
         assert not _others()
 
     _arun(main())
+
+
+@pytest.mark.shared
+def test_model_validation_through_stream_events(corpus: dict[str, Any]) -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, ValidationError
+
+    from midstream import FieldInvalid, FieldValidated
+
+    class Weather(BaseModel):
+        city: str
+        temperature: int
+        units: str
+
+    recorded = corpus["openai-python:test_parse_pydantic_model:15ae68f7"]["events"]
+    events = list(stream_events(recorded, model=Weather))
+    validated = [ev for ev in events if isinstance(ev, FieldValidated)]
+    assert [ev.path for ev in validated] == [("city",), ("temperature",), ("units",), ()]
+    assert validated[-1].value == Weather(city="San Francisco", temperature=68, units="f")
+    assert events[-1] == Finish(0, "stop")
+
+    # cut short: the model's partial instance, no verdict on the root
+    events = list(stream_events(recorded[:8], model=Weather))
+    last = events[-1]
+    assert isinstance(last, Truncated) and last.reason is None
+    assert isinstance(last.partial, Weather) and last.partial.city == "San Francisco"
+    assert not any(isinstance(ev, FieldValidated) and ev.path == () for ev in events)
+
+    class Celsius(BaseModel):
+        city: str
+        temperature: int
+        units: Literal["c"]
+
+    seen: list[Any] = []
+    with pytest.raises(ValidationError):
+        for ev in stream_events(recorded, model=Celsius):
+            seen.append(ev)
+    invalid = [ev for ev in seen if isinstance(ev, FieldInvalid)]
+    assert [ev.path for ev in invalid] == [("units",), ()]  # the field, then the whole

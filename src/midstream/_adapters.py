@@ -364,6 +364,10 @@ class _Pipeline:
     def feed(self, item: Any) -> list[Event]:
         out: list[Event] = []
         for ev in self._calls.feed(item):
+            if isinstance(ev, Finish):
+                self._seen.add(ev.choice)
+                self._finish(ev, out)
+                continue
             out.append(ev)
             if isinstance(ev, ContentDelta):
                 self._seen.add(ev.choice)
@@ -372,9 +376,6 @@ class _Pipeline:
                         self._text.append(ev.text)
                     if not self._stopped:
                         self._content(ev.text, out)
-            elif isinstance(ev, Finish):
-                self._seen.add(ev.choice)
-                self._finish(ev.choice, ev.reason, out)
             else:
                 choice = getattr(ev, "choice", None)
                 if isinstance(choice, int):
@@ -427,21 +428,25 @@ class _Pipeline:
         else:
             out += parser.feed(text)
 
-    def _finish(self, choice: int, reason: str | None, out: list[Event]) -> None:
+    def _finish(self, finish: Finish, out: list[Event]) -> None:
+        """The content's last events (a root number, the model's verdict), Finish, Truncated."""
+        choice, reason = finish.choice, finish.reason
         self._finished.add(choice)
+        cut = reason is None or reason in CUT_REASONS
         if choice != self._choice:
-            if reason is None or reason in CUT_REASONS:
+            out.append(finish)
+            if cut:
                 out.append(Truncated(choice, reason, None))
             return
-        if reason is None or reason in CUT_REASONS:
+        if not cut:
+            if self._parser is not None and not self._stopped:
+                out += self._parser.close()
+            elif self._mode is True and self._parser is None:
+                # JSON was required and none came: an empty parser's close() says so.
+                out += JsonStream().close()
+        out.append(finish)
+        if cut:
             out.append(Truncated(choice, reason, self._partial()))
-        elif self._parser is not None and not self._stopped:
-            out += self._parser.close()
-        elif self._mode is True and self._parser is None:
-            # JSON was required and none came: close an empty parser for its error.
-            from ._json_stream import JsonStream as _Empty
-
-            out += _Empty().close()
         self._stopped = True
 
     def _partial(self) -> Any:

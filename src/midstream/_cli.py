@@ -564,6 +564,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: the arguments without the program name (default ``sys.argv[1:]``).
     """
+    for stream in (sys.stdout, sys.stderr):
+        # Field values are any Unicode: never fail on a terminal that cannot show them.
+        if (getattr(stream, "encoding", None) or "").lower().replace("-", "") != "utf8":
+            reconfigure = getattr(stream, "reconfigure", None)
+            if callable(reconfigure):
+                reconfigure(errors="backslashreplace")
     ap = build_parser()
     args, extra = ap.parse_known_args(argv)
     if extra:

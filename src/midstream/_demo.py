@@ -225,7 +225,8 @@ def run_demo(
         view.handle(last_chunk, ev)
     view.finish()
     first = first_field if first_field is not None else last_chunk
-    ratio = f" ({last_chunk / first:.0f}x sooner)" if first > 0 and last_chunk / first >= 2 else ""
+    paced = speed != float("inf") and speed > 0
+    ratio = f" ({last_chunk / first:.0f}x sooner)" if paced and first > 0 else ""
     out.write(
         f"\n{len(chunks)} chunks, {characters} characters, {fields} fields\n"
         f"first field complete after {first:.3f} s; last chunk after {last_chunk:.3f} s{ratio}\n"

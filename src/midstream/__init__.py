@@ -23,6 +23,7 @@ from ._events import (
     Finish,
     ItemInvalid,
     JsonEvent,
+    ObjectAbandoned,
     ObjectDone,
     ServerSentEvent,
     StringDelta,
@@ -39,6 +40,14 @@ from ._events import (
 from ._json_core import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH
 from ._json_stream import JsonStream
 from ._markdown import DEFAULT_MAX_HOLD, DEFAULT_MAX_NESTING, CodeBlocks
+from ._objects import (
+    DEFAULT_MAX_OBJECT_LENGTH,
+    ObjectExtractor,
+    aiter_items,
+    aiter_objects,
+    iter_items,
+    iter_objects,
+)
 from ._paths import PathPattern
 from ._pydantic import ModelStream, astream_model, stream_model
 from ._splitters import DEFAULT_MAX_UNIT_LENGTH, Lines, Sentences, Words

@@ -109,7 +109,7 @@ class Cell:
 
     seconds: float | None = None
     chunks: int = 0
-    runs: int = 0
+    runs: int = 0  # timed runs (sampled: prefixes timed)
     loops: int = 1
     estimated: str = ""  # how, if not measured: "sampled" or "extrapolated"
     over_budget: bool = False  # interrupted: seconds is a lower bound
@@ -171,8 +171,15 @@ def _same(value: Any, expected: list[Any], single: bool) -> bool:
     return bool(got == expected)
 
 
-def _sample_estimate(peer: Peer, streams: list[list[str]], settings: Settings) -> float:
-    """Estimate a re-parse peer's whole run from its per-chunk step on sampled prefixes."""
+def _sample_estimate(
+    peer: Peer, streams: list[list[str]], settings: Settings
+) -> tuple[float, int] | None:
+    """Estimate a re-parse peer's whole run from its per-chunk step on sampled prefixes.
+
+    Returns:
+        ``(seconds, samples taken)``, or None if not even one step finished
+        within twice the budget.
+    """
     assert peer.step is not None and peer.prepare is not None
     # Every (stream, chunk index) with the length of the text up to and including it.
     points: list[tuple[int, int]] = []
@@ -187,19 +194,25 @@ def _sample_estimate(peer: Peer, streams: list[list[str]], settings: Settings) -
     # Stratified, then shuffled, so that stopping early still samples evenly.
     picks = [points[int((j + 0.5) * n / k)] for j in range(k)]
     random.Random(0).shuffle(picks)
-    spent, total, taken = 0.0, 0.0, 0
     step, prepare = peer.step, peer.prepare
-    for si, end in picks:
-        buf = prepare(texts[si][:end])
-        start = time.perf_counter()
-        step(buf)
-        elapsed = time.perf_counter() - start
-        total += elapsed
-        taken += 1
-        spent += elapsed
-        if spent > settings.budget / 2 and taken >= 8:
-            break
-    return total / taken * n
+    times: list[float] = []
+
+    def sample(_: Any) -> None:
+        spent = 0.0
+        for si, end in picks:
+            buf = prepare(texts[si][:end])
+            start = time.perf_counter()
+            step(buf)
+            times.append(time.perf_counter() - start)
+            spent += times[-1]
+            if spent > settings.budget / 2 and (len(times) >= 8 or spent > settings.budget):
+                break
+
+    with contextlib.suppress(BudgetExceeded):  # a single step can be that slow
+        call_with_budget(sample, [], 2 * settings.budget)
+    if not times:
+        return None
+    return sum(times) / len(times) * n, len(times)
 
 
 def _predict(history: list[tuple[int, float]], peer: Peer, size: int) -> float | None:
@@ -290,8 +303,9 @@ def measure_block(
 def _estimate(
     cell: Cell, peer: Peer, workload: Workload, settings: Settings, predicted: float | None
 ) -> None:
-    if peer.step is not None:
-        cell.seconds = _sample_estimate(peer, workload.streams, settings)
+    sampled = _sample_estimate(peer, workload.streams, settings) if peer.step else None
+    if sampled is not None:
+        cell.seconds, cell.runs = sampled
         cell.estimated = "sampled"
     elif predicted is not None:
         cell.seconds = predicted

@@ -72,6 +72,9 @@ _RunMatcher: TypeAlias = "Callable[[str, int], re.Match[str]]"
 _STRING_RUN = cast(_RunMatcher, re.compile(r'[^"\\\x00-\x1f]*').match)
 _WHITESPACE_RUN = cast(_RunMatcher, re.compile(r"[ \t\n\r]*").match)
 _NUMBER_RUN = cast(_RunMatcher, re.compile(r"[-+0-9.eE]*").match)
+# Whole-chunk tests for the fast paths.
+_ONLY_STRING_TEXT = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
+_ONLY_WHITESPACE = re.compile(r"[ \t\n\r]+").fullmatch
 _VALID_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?").fullmatch
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}").fullmatch
 
@@ -234,13 +237,13 @@ class JsonCore:
         """Consume ``text``; return where it stopped (``len(text)`` unless ``stop_at_end``)."""
         if self._error is not None:
             raise self._error
-        n = len(text)
         state = self._state
+        n = len(text)
         parts = self._parts
         # Fast paths for the two commonest chunks of a token stream: text inside
         # a string, and whitespace between tokens.
         if state == _STRING:
-            if _STRING_RUN(text, 0).end() == n and n and not self._high:
+            if _ONLY_STRING_TEXT(text) is not None and not self._high:
                 self._length += n
                 if self._length > self.max_string_length:
                     self._string_too_long(n - self._length + self.max_string_length)
@@ -252,24 +255,25 @@ class JsonCore:
                     parts.clear()
                 self._consumed += n  # no newline can stand inside a string
                 return n
-        elif state < _STRING and _WHITESPACE_RUN(text, 0).end() == n:
+        elif state < _STRING and _ONLY_WHITESPACE(text) is not None:
             if state == _END and stop_at_end:
                 return 0
-            self._advance(text, n)
+            if "\n" in text:
+                self._advance(text, n)
+            else:
+                self._consumed += n
             return n
-        pos = 0
-        stack = self._stack
-        string_run = _STRING_RUN
-        whitespace = _WHITESPACE
-        self._fresh = len(parts)
         if state == _END and stop_at_end:
             return 0
         self._chunk = text
+        self._fresh = fresh = len(parts)
+        stack = self._stack
+        pos = 0
         try:
             while pos < n:
                 if state >= _STRING:
                     if state == _STRING:
-                        end = string_run(text, pos).end()
+                        end = _STRING_RUN(text, pos).end()
                         if end != pos:
                             if self._high:
                                 self._flush_high()
@@ -284,6 +288,7 @@ class JsonCore:
                         if char == '"':
                             pos += 1
                             state = self._end_string()
+                            fresh = 0
                         elif char == "\\":
                             pos = self._read_escape(text, pos)
                             if pos < 0:
@@ -311,15 +316,18 @@ class JsonCore:
                     continue
 
                 char = text[pos]
-                if char in whitespace:
-                    pos = _WHITESPACE_RUN(text, pos).end()
+                if char in _WHITESPACE:
+                    pos += 1
+                    if pos < n and text[pos] in _WHITESPACE:
+                        pos = _WHITESPACE_RUN(text, pos).end()
                     continue
 
                 if state == _AFTER:
                     if char == ",":
                         state = _KEY if stack[-1] == _OBJECT else _VALUE
                         pos += 1
-                    elif char == ("}" if stack[-1] == _OBJECT else "]"):
+                        continue
+                    if char == ("}" if stack[-1] == _OBJECT else "]"):
                         pos += 1
                         stack.pop()
                         state = _AFTER if stack else _END
@@ -331,62 +339,15 @@ class JsonCore:
                             f"Expecting ',' delimiter or {closer}, found {char!r}",
                             pos,
                         )
-                elif state == _VALUE or state == _ARRAY_FIRST:
-                    if char == '"':
-                        self._on_start("string")
-                        self._in_key = False
-                        self._fresh = self._length = 0
-                        self._string_start = self._consumed + pos
-                        state = _STRING
-                        pos += 1
-                    elif char == "{" or char == "[":
-                        if len(stack) >= self.max_depth:
-                            raise self._fail(
-                                LimitExceededError,
-                                ErrorKind.DEPTH_LIMIT,
-                                f"Nesting deeper than max_depth={self.max_depth}; "
-                                "raise max_depth to accept deeper documents",
-                                self._consumed + pos,
-                            )
-                        if char == "{":
-                            self._on_start("object")
-                            stack.append(_OBJECT)
-                            state = _OBJECT_FIRST
-                        else:
-                            self._on_start("array")
-                            stack.append(_ARRAY)
-                            state = _ARRAY_FIRST
-                        pos += 1
-                    elif char in _NUMBER_START:
-                        self._on_start("number")
-                        self._token_start = self._consumed + pos
-                        self._pending = ""
-                        pos, state = self._read_number(text, pos)
-                    elif char in _LITERALS:
-                        word = _LITERALS[char][0]
-                        self._on_start(word)
-                        self._token_start = self._consumed + pos
-                        self._pending = ""
-                        pos, state = self._read_literal(text, pos)
-                    elif char == "]" and state == _ARRAY_FIRST:
-                        pos += 1
-                        stack.pop()
-                        state = _AFTER if stack else _END
-                        self._on_end()
-                    else:
-                        raise self._syntax(
-                            ErrorKind.UNEXPECTED_CHARACTER,
-                            f"Expecting {_EXPECTED[state]}, found {char!r}",
-                            pos,
-                        )
-                elif state == _OBJECT_FIRST or state == _KEY:
+                elif state == _KEY or state == _OBJECT_FIRST:
                     if char == '"':
                         self._in_key = True
-                        self._fresh = self._length = 0
+                        self._fresh = fresh = self._length = 0
                         self._string_start = self._consumed + pos
                         state = _STRING
                         pos += 1
-                    elif char == "}" and state == _OBJECT_FIRST:
+                        continue
+                    if char == "}" and state == _OBJECT_FIRST:
                         pos += 1
                         stack.pop()
                         state = _AFTER if stack else _END
@@ -406,7 +367,57 @@ class JsonCore:
                         )
                     state = _VALUE
                     pos += 1
-                elif state == _END:
+                    continue
+                elif state == _VALUE or state == _ARRAY_FIRST:
+                    if char == '"':
+                        self._on_start("string")
+                        self._in_key = False
+                        self._fresh = fresh = self._length = 0
+                        self._string_start = self._consumed + pos
+                        state = _STRING
+                        pos += 1
+                        continue
+                    if char in _NUMBER_START:
+                        self._on_start("number")
+                        self._token_start = self._consumed + pos
+                        self._pending = ""
+                        pos, state = self._read_number(text, pos)
+                    elif char == "{" or char == "[":
+                        if len(stack) >= self.max_depth:
+                            raise self._fail(
+                                LimitExceededError,
+                                ErrorKind.DEPTH_LIMIT,
+                                f"Nesting deeper than max_depth={self.max_depth}; "
+                                "raise max_depth to accept deeper documents",
+                                self._consumed + pos,
+                            )
+                        pos += 1
+                        if char == "{":
+                            self._on_start("object")
+                            stack.append(_OBJECT)
+                            state = _OBJECT_FIRST
+                        else:
+                            self._on_start("array")
+                            stack.append(_ARRAY)
+                            state = _ARRAY_FIRST
+                        continue
+                    elif char in _LITERALS:
+                        self._on_start(_LITERALS[char][0])
+                        self._token_start = self._consumed + pos
+                        self._pending = ""
+                        pos, state = self._read_literal(text, pos)
+                    elif char == "]" and state == _ARRAY_FIRST:
+                        pos += 1
+                        stack.pop()
+                        state = _AFTER if stack else _END
+                        self._on_end()
+                    else:
+                        raise self._syntax(
+                            ErrorKind.UNEXPECTED_CHARACTER,
+                            f"Expecting {_EXPECTED[state]}, found {char!r}",
+                            pos,
+                        )
+                else:  # _END
                     if stop_at_end:
                         break
                     raise self._syntax(
@@ -414,14 +425,17 @@ class JsonCore:
                         f"Extra data after the end of the document: found {char!r}",
                         pos,
                     )
-                else:  # pragma: no cover - every state is handled above
-                    raise AssertionError(f"unknown state {state}")
                 if state == _END and stop_at_end:
                     break
         finally:
             self._state = state
-        if state == _STRING or state == _ESCAPE:
-            self._flush_string_piece()
+        if (state == _STRING or state == _ESCAPE) and len(parts) > fresh:
+            if len(parts) - fresh == 1 and len(parts) < 256:
+                if not self._in_key:
+                    self._on_string(parts[-1])
+                self._fresh = len(parts)
+            else:
+                self._flush_string_piece()
         if "\n" in text:
             self._advance(text, pos)
         else:

@@ -90,11 +90,22 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             raise RuntimeError("feed() after close(): this JsonStream has ended")
-        decode_error = None
-        if not isinstance(text, str):
-            text, decode_error = self._decode(bytes(text))
-        events = self._events = []
+        if type(text) is not str:
+            return self._feed_bytes(text)
         self._run(text, False)
+        events = self._events
+        if events:
+            self._events = []
+            if self._subscriptions:
+                self._dispatch(events)
+            return events
+        return []
+
+    def _feed_bytes(self, data: bytes) -> list[JsonEvent]:
+        text, decode_error = self._decode(bytes(data))
+        self._run(text, False)
+        events = self._events
+        self._events = []
         if decode_error is not None:
             self._raise_decode_error(decode_error)
         if self._subscriptions and events:
@@ -111,8 +122,9 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             raise RuntimeError("feed_until_done() after close(): this JsonStream has ended")
-        events = self._events = []
         consumed = self._run(text, True)
+        events = self._events
+        self._events = []
         if self._subscriptions and events:
             self._dispatch(events)
         return events, consumed
@@ -126,9 +138,10 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             return []
-        events = self._events = []
         self._finish()
         self._closed = True
+        events = self._events
+        self._events = []
         if self._subscriptions and events:
             self._dispatch(events)
         return events

@@ -16,10 +16,16 @@ async iterators, threads and timeouts, and it keeps three promises:
   the events parsed from it. Async sources are awaited under
   :func:`asyncio.wait_for`. A sync iterator cannot be interrupted, so it is read
   by one daemon thread that the adapter starts and that does nothing but call
-  ``next()`` when asked: after a timeout the adapter closes the source, which
-  makes an HTTP read fail at once; a source that ignores ``close()`` leaves that
+  ``next()`` when asked: after a timeout the adapter shuts down the socket of an
+  SDK stream's HTTP response (found through httpx's ``network_stream``
+  extension) and closes the source, so the blocked read fails at once and the
+  server sees the client go; a source that ignores ``close()`` leaves that
   thread blocked until its ``next()`` returns, and then it ends.
-* **A cut stream is never passed on as complete.** See :func:`stream_events`.
+* **A cut stream is never passed on as complete.** A choice that ends on a
+  token limit, a filter or a failure, or that the stream never finishes, gets
+  a :class:`~midstream.Truncated` event; what it left unfinished never gets its
+  ``ValueDone``, and its unfinished tool calls end in ``ToolCallError``. See
+  :func:`stream_events`.
 """
 
 from __future__ import annotations
@@ -319,9 +325,13 @@ def aiter_events(
 #: Finish reasons that mean the provider stopped the output before the model
 #: finished it: token limits (:data:`~midstream._tool_calls.TRUNCATION_REASONS`),
 #: OpenAI ``content_filter``, Responses ``failed``/``incomplete``/``cancelled``,
-#: Anthropic ``refusal`` (a classifier stopped the stream) and ``pause_turn``.
+#: Anthropic ``refusal`` (a classifier stopped the stream) and ``pause_turn``,
+#: and the ``abort``/``error`` of some OpenAI-compatible servers (vLLM).
 CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
-    {"content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn"}
+    {
+        "content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn",
+        "abort", "error",
+    }
 )
 
 #: Events of the SDKs' helper streams that repeat what the raw events say.

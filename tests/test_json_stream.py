@@ -478,3 +478,20 @@ def test_documents_at_tokenizer_boundaries() -> None:
     assert parser.value == json.loads(doc)
     assert merge_deltas(events) == run(JsonStream, [doc])[0]
     assert run(JsonStream, split_at(doc, [])) == run(JsonStream, chunks)
+
+
+def test_events_of_the_failing_call_come_with_the_error() -> None:
+    for chunks in (['[1, "a", {"b": tru', "e}, 2 3]"], ['[1, "a", {"b": true}, 2 3]']):
+        parser = JsonStream()
+        events: list[Any] = []
+        with pytest.raises(JsonSyntaxError) as info:
+            for chunk in chunks:
+                events += parser.feed(chunk)
+        events += info.value.events
+        assert [ev for ev in events if isinstance(ev, ValueDone)] == [
+            ValueDone((0,), 1),
+            ValueDone((1,), "a"),
+            ValueDone((2, "b"), True),
+            ValueDone((2,), {"b": True}),
+            ValueDone((3,), 2),
+        ]

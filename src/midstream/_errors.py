@@ -70,6 +70,9 @@ class ParseError(ValueError):
             :attr:`ErrorKind.INVALID_UTF8`).
         line: 1-based line of the offending character.
         column: 1-based column of the offending character.
+        events: the events that the failing ``feed()`` or ``close()`` call
+            produced before the error, in order. They are valid: nothing
+            parsed before the error is lost.
     """
 
     kind: ErrorKind
@@ -77,6 +80,7 @@ class ParseError(ValueError):
     offset: int
     line: int
     column: int
+    events: list[Any]
 
     def __init__(self, kind: ErrorKind, msg: str, offset: int, line: int, column: int) -> None:
         where = "byte" if kind is ErrorKind.INVALID_UTF8 else "char"
@@ -86,6 +90,7 @@ class ParseError(ValueError):
         self.offset = offset
         self.line = line
         self.column = column
+        self.events = []
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (self.__class__, (self.kind, self.msg, self.offset, self.line, self.column))

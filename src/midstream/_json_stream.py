@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from ._errors import ParseError
 from ._events import JsonEvent, StringDelta, ValueDone, ValueStart
 from ._json_core import (
     _VALID_NUMBER,
@@ -90,9 +91,13 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             raise RuntimeError("feed() after close(): this JsonStream has ended")
-        if type(text) is not str:
+        if not isinstance(text, str):
             return self._feed_bytes(text)
-        self._run(text, False)
+        try:
+            self._run(text, False)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
         events = self._events
         if events:
             self._events = []
@@ -103,11 +108,15 @@ ValueDone(path=(), value={'title': 'Hello'})]
 
     def _feed_bytes(self, data: bytes) -> list[JsonEvent]:
         text, decode_error = self._decode(bytes(data))
-        self._run(text, False)
+        try:
+            self._run(text, False)
+            if decode_error is not None:
+                self._raise_decode_error(decode_error)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
         events = self._events
         self._events = []
-        if decode_error is not None:
-            self._raise_decode_error(decode_error)
         if self._subscriptions and events:
             self._dispatch(events)
         return events
@@ -122,7 +131,11 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             raise RuntimeError("feed_until_done() after close(): this JsonStream has ended")
-        consumed = self._run(text, True)
+        try:
+            consumed = self._run(text, True)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
         events = self._events
         self._events = []
         if self._subscriptions and events:
@@ -138,7 +151,11 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         if self._closed:
             return []
-        self._finish()
+        try:
+            self._finish()
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
         self._closed = True
         events = self._events
         self._events = []
@@ -272,6 +289,12 @@ ValueDone(path=(), value={'title': 'Hello'})]
             if match is not None:
                 return float(number) if match.group(1) or match.group(2) else int(number)
         return _MISSING
+
+    def _keep_events(self, error: ParseError) -> None:
+        """Hand the events this call produced before ``error`` to the caller, on it."""
+        if self._events:
+            error.events = self._events
+            self._events = []
 
     def _drop_placeholder(self) -> None:
         if not self._placeholder:

@@ -429,7 +429,7 @@ class _Pipeline:
                 # Not JSON after all: it stays plain content.
                 self.content_error = exc
                 self._stopped = True
-                out += getattr(parser, "_events", ())
+                out += exc.events
                 return
             out += events
             if parser.done:

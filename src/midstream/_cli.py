@@ -169,7 +169,7 @@ def _cmd_json(args: argparse.Namespace) -> int:
         raise _Fail(EXIT_TRUNCATED, f"input ended before the JSON did: {exc}") from None
     except ParseError as exc:
         # The events of the failing chunk before the error are still valid: write them.
-        out.write([ev for ev in getattr(parser, "_events", ()) if keep(ev)])
+        out.write([ev for ev in exc.events if keep(ev)])
         raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
     return EXIT_OK
 

@@ -85,6 +85,7 @@ _SETEXT = re.compile(r"(?:=+|-+)[ \t]*")
 _HR = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
 _ORDERED = re.compile(r"[0-9]{1,9}[.)]")
 _DIGITS = re.compile(r"[0-9]*")
+_RUNS = re.compile(r"(.)\1{3,}", re.DOTALL)
 # While the held head of a line matches one of these, it stays held without a re-scan.
 _HOLD_INFO = {"`": re.compile(r"[^`\r]*"), "~": re.compile(r"[^\r]*")}
 _HOLD_TRAIL = re.compile(r"[ \t]*")
@@ -379,7 +380,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._keep: list[str] = []  # a released prose line, kept for its line-end rules
         self._keep_len = 0
         self._overflow = False  # the kept line passed max_hold; _keep has its start
-        self._ovf_nonws = False
+        self._ovf_skel: str | None = None  # the rest, runs cut to 3; None once it is long
         self._ovf_ends = 0  # bit i: _HTML_END[i] matched in the overflow
         self._ovf_tail = ""
         self._hold_re: re.Pattern[str] | None = None
@@ -471,8 +472,10 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         elif self._mode != _M_HEAD:
             self._line_done("", "")
         elif pending:
-            if _WS.fullmatch(pending):
-                # Not a line (markdown-it): trailing spaces after the last line ending.
+            plan = self._scan(pending, True)
+            if plan is not None and plan.kind == _CODE and _WS.fullmatch(pending, plan.base_pos):
+                # A last line with no line ending and nothing but container
+                # markers and spaces is not part of a block (markdown-it).
                 self._end_fence(closed=False, fence="")
                 self._emit_text(pending)
             else:
@@ -526,7 +529,8 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             self._keep_add(rest)
             line = "".join(self._keep)
             if self._overflow:
-                line += "x" if self._ovf_nonws else " "
+                # What the line-end rules (blank, setext, thematic break) need of the rest.
+                line += "\x00" if self._ovf_skel is None else self._ovf_skel
             plan = self._scan(line, True)
             if plan is None or plan.kind != _TEXT:  # pragma: no cover - a bug, not input
                 raise AssertionError(f"released line became {plan and plan.kind}: {line!r}")
@@ -560,8 +564,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         if not part:
             return
         if self._overflow:
-            if not self._ovf_nonws and not _WS.fullmatch(part):
-                self._ovf_nonws = True
+            if self._ovf_skel is not None:
+                skel = _RUNS.sub(r"\1\1\1", self._ovf_skel + part)
+                self._ovf_skel = skel if len(skel) <= 64 else None
             probe = self._ovf_tail + part
             for i, end in enumerate(_HTML_END):
                 if end.search(probe):
@@ -577,7 +582,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._keep.append(part[:room])
         self._keep_len = self._max_hold
         self._overflow = True
-        self._ovf_nonws = False
+        self._ovf_skel = ""
         self._ovf_ends = 0
         self._ovf_tail = part[max(0, room - 16) : room]
         self._keep_add(part[room:])
@@ -1041,6 +1046,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             except ParseError as exc:
                 self._jerror = exc
                 self._jstream = None
+                # The events before the error, so that they do not depend on
+                # where the chunks were cut.
+                events = list(exc.events)
         self._out.append(CodeDelta(self._index, text, raw, events))
 
     def _take(self) -> list[Event]:

@@ -827,3 +827,36 @@ def test_real_markdown_streams_with_json_fences() -> None:
     )  # cut off by max_tokens
     [answer] = found["workflowai:mistralai:stream_completion_with_tools_2"]
     assert isinstance(answer, dict) and answer["answer"].startswith("The Utah Jazz defeated")
+
+
+def test_iterators_close_the_source_when_stopped_early() -> None:
+    closed = []
+
+    def source() -> Iterable[str]:
+        try:
+            yield '{"a": 1} {"b": 2}\n'
+            yield "[3]"
+        finally:
+            closed.append(True)
+
+    for value in iter_objects(source()):
+        assert value == {"a": 1}
+        break
+    assert closed == [True]
+    with pytest.raises(JsonSyntaxError):
+        list(iter_objects(source(), mode="ndjson", on_invalid="raise"))
+    assert closed == [True, True]
+
+    def document() -> Iterable[str]:
+        try:
+            yield from ["[1, ", "2, ", "3]"]
+        finally:
+            closed.append(True)
+
+    for item in iter_items(document()):
+        assert item == 1
+        break
+    assert closed == [True, True, True]
+    with pytest.raises(TypeError):
+        list(iter_items(source()))
+    assert closed == [True, True, True, True]

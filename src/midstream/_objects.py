@@ -3,9 +3,10 @@
 :class:`ObjectExtractor` has two modes.
 
 ``"ndjson"``: one record per line (``\\n`` or ``\\r\\n``; the last line may end
-without one). Blank lines are skipped. A line that is not exactly one JSON
-value (whitespace around it aside) is a :class:`~midstream.BadRecord`, and the
-next line is read as usual: a bad line never hides a good one.
+without one). The record is the line's text between leading and trailing
+blanks (space, tab, ``\\r``); blank lines are skipped. A record that is not
+exactly one JSON value is a :class:`~midstream.BadRecord`, and the next line is
+read as usual: a bad line never hides a good one.
 
 ``"auto"``: JSON objects and arrays anywhere in text (prose, Markdown,
 ```json fences). What it finds is defined by a whole-text scan with the
@@ -44,16 +45,18 @@ Limits. A candidate that nests deeper than ``max_depth`` or runs longer than
 still open inside it at that point are not tried again: their own parse would
 start shallower or later and might succeed, but trying each would cost up to
 ``max_depth`` (or ``max_object_length``) characters per bracket. Values that
-closed inside it before that point are found as usual. So one mega-byte of
+closed inside it before that point are found as usual. So a megabyte of
 ``[`` or ``{"a":`` is scanned in linear time, and nothing is lost: it comes out
 as text. (The one costly input is crafted text whose quotes read as valid JSON
 both ways, in and out of strings, for long stretches: each phase switch may
 re-read up to ``max_object_length`` characters.)
 
 Offsets (``start``, ``end``) count characters from the start of the stream.
-Without a model, the text of the stream is exactly the concatenation, in event
-order, of the :class:`~midstream.TextDelta` texts, the raw text of each object
-(``text[start:end]``) and the ``text`` of each bad record.
+The text of the stream is exactly the concatenation, in event order, of the
+:class:`~midstream.TextDelta` texts, the raw text of each object
+(``text[start:end]``) and the ``text`` of each bad record. (With a model, a
+value that fails validation comes as an :class:`~midstream.ItemInvalid`, which
+has no offsets, instead of an ``ObjectDone``.)
 """
 
 from __future__ import annotations
@@ -792,14 +795,14 @@ class _Items:
             events = self._stream.feed(text)
         except ParseError as exc:
             # the items completed before the error still count
-            return [*self._pick(getattr(self._stream, "_events", [])), _Raise(exc)]
+            return [*self._pick(exc.events), _Raise(exc)]
         return self._pick(events)
 
     def close(self) -> list[Any]:
         try:
             values = self._pick(self._stream.close())
         except ParseError as exc:
-            return [_Raise(exc)]
+            return [*self._pick(exc.events), _Raise(exc)]
         if not self._seen:
             values.append(
                 _Raise(LookupError(f"iter_items: the document has no value at path {self._path!r}"))

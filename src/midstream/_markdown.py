@@ -412,6 +412,15 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             raise RuntimeError("feed() after close(): this CodeBlocks has ended")
         if not text:
             return []
+        mode = self._mode
+        if mode != _M_HEAD and not self._pending and _EOL.search(text) is None:
+            # The common case: more of a line already being released.
+            if mode == _M_TEXT:
+                self._keep_add(text)
+                return [TextDelta(text)]
+            if self._muted:
+                return [TextDelta(text)]
+            return [self._code_delta(text, text)]
         data = self._pending + text if self._pending else text
         self._pending = ""
         try:
@@ -1037,6 +1046,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         raw = raws[0] if len(raws) == 1 else "".join(raws)
         self._code_parts = []
         self._raw_parts = []
+        self._out.append(self._code_delta(text, raw))
+
+    def _code_delta(self, text: str, raw: str) -> CodeDelta:
         self._code.append(text)
         events: list[JsonEvent] = []
         jstream = self._jstream
@@ -1049,7 +1061,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 # The events before the error, so that they do not depend on
                 # where the chunks were cut.
                 events = list(exc.events)
-        self._out.append(CodeDelta(self._index, text, raw, events))
+        return CodeDelta(self._index, text, raw, events)
 
     def _take(self) -> list[Event]:
         self._flush()

@@ -448,31 +448,37 @@ class ToolCallAssembler:
         """
         if self._closed:
             raise RuntimeError("ToolCallAssembler.feed() after close()")
-        if isinstance(event, (str, bytes)):
+        cls = type(event)
+        if cls is dict:
+            fields = event
+        elif cls in _BY_DICT:
+            fields = event.__dict__
+        elif isinstance(event, (str, bytes)):
             text = event.strip()
             if not text or text in ("[DONE]", b"[DONE]"):
                 return []
-            event = json.loads(text)
+            fields = json.loads(text)
+            if not isinstance(fields, dict):
+                raise TypeError(f"expected a JSON object for an event, got {text!r:.80}")
+        else:
+            fields = _fields(event)
         out: list[Event] = []
         self._out = out
-        fields = event if type(event) is dict else _fields(event)
         fmt = self._format
-        if fmt == "auto":
-            if "choices" in fields:
-                fmt = "chat"
-            else:
-                kind = fields.get("type")
-                if not isinstance(kind, str):
-                    return out
-                if kind.startswith("response."):
-                    fmt = "responses"
-                elif kind in _ANTHROPIC_TYPES:
-                    fmt = "anthropic"
-                else:
-                    return out
-        if fmt == "chat":
+        if fmt == "chat" or (fmt == "auto" and "choices" in fields):
             self._chat(fields)
-        elif fmt == "responses":
+            return out
+        if fmt == "auto":
+            kind = fields.get("type")
+            if not isinstance(kind, str):
+                return out
+            if kind.startswith("response."):
+                fmt = "responses"
+            elif kind in _ANTHROPIC_TYPES:
+                fmt = "anthropic"
+            else:
+                return out
+        if fmt == "responses":
             self._responses(fields)
         else:
             self._anthropic(fields)

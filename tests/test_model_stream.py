@@ -10,28 +10,33 @@ with varied spacing and feed them in random chunkings. pydantic's own
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import enum
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 import midstream
 from helpers import chunkings, run, split_at, split_points
@@ -96,6 +101,7 @@ def batch_of(batches: list[list[Any]], predicate: Any) -> int:
 # --- random models ---------------------------------------------------------------------
 
 _names = itertools.count()
+T = TypeVar("T")
 
 
 class Color(enum.Enum):
@@ -418,8 +424,8 @@ def test_random_models_valid_instances(data: st.DataObject) -> None:
             batch_of(batches, lambda e, p=p: type(e) is ValueDone and e.path == p)
             for p in [path, *spec_at(spec, value, path)[1]]
         )
-        validated_in = batch_of(batches, lambda e, p=path: type(e) is FieldValidated and e.path == p)
-        assert validated_in == done, path
+        got = batch_of(batches, lambda e, p=path: type(e) is FieldValidated and e.path == p)
+        assert got == done, path
     # The same merged events whatever the chunking.
     assert run(lambda: ModelStream(model), chunks) == run(lambda: ModelStream(model), [text])
 
@@ -939,6 +945,97 @@ def test_events_do_not_depend_on_the_chunking(model: Any) -> None:
     expected = outcome([text])
     for chunks in chunkings(text, tokens=False):
         assert outcome(chunks) == expected, chunks
+
+
+class Node(BaseModel):
+    name: str
+    children: list[Node] = []
+
+
+class Generic2(BaseModel, Generic[T]):
+    v: T
+    vs: list[T]
+
+
+@dataclasses.dataclass
+class DC:
+    a: int
+
+
+class TD(TypedDict):
+    b: int
+
+
+class Mixed(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    dc: DC
+    td: TD
+    doubled: list[Annotated[int, AfterValidator(lambda v: v * 2)]]
+    pair: tuple[int, str]
+    checked: int = Field(default="x", validate_default=True)
+
+
+class PostInit(BaseModel):
+    a: int
+    _private: int = PrivateAttr(default=5)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.a < 0:
+            raise ValueError("negative")
+
+
+class HasPostInit(BaseModel):
+    p: PostInit
+
+
+@pytest.mark.parametrize(
+    ("tp", "text"),
+    [
+        (Node, '{"name": "a", "children": [{"name": "b", "children": [{"name": "c"}]}]}'),
+        (Node, '{"name": "a", "children": [{"name": "b", "children": [{"name": 3}]}]}'),
+        (Generic2[int], '{"v": 1, "vs": [1, "2"]}'),
+        (Generic2[int], '{"v": 1, "vs": [1, "x"]}'),
+        (Mixed, '{"dc": {"a": 1}, "td": {"b": 2}, "doubled": [1, 2], "pair": [1, "x"],'
+                ' "checked": 4, "extra": {"z": [1]}}'),
+        (Mixed, '{"dc": {"a": "q"}, "td": {}, "doubled": [1], "pair": [1]}'),
+        (HasPostInit, '{"p": {"a": 1}}'),
+        (HasPostInit, '{"p": {"a": -1}}'),
+        (list[int], '[1, 2, "x"]'),
+        (dict[str, list[int]], '{"a": [1], "b": ["q"]}'),
+        (Node | None, "null"),
+        (int, "12"),
+    ],
+)
+def test_agrees_with_pydantic(tp: Any, text: str) -> None:
+    try:
+        expected: Any = TypeAdapter(tp).validate_json(text)
+    except ValidationError as exc:
+        expected = exc
+    for chunks in ([text], list(text)):
+        s = ModelStream(tp)
+        events = validation_events(feed_all(s, chunks))
+        if isinstance(expected, ValidationError):
+            with pytest.raises(ValidationError) as caught:
+                s.close()
+            assert type_and_loc(caught.value.errors()) == type_and_loc(expected.errors())
+            continue
+        s.close()
+        assert s.value == expected
+        for event in events:
+            assert event.value == at(expected, event.path)
+        if tp is HasPostInit:
+            assert s.value.p._private == 5  # model_post_init ran: private attributes are set
+
+
+def test_with_info_field_validator_sees_earlier_fields() -> None:
+    s = ModelStream(UsesInfo)
+    events = s.feed('{"password": "p", "repeat": "p"')
+    assert FieldValidated(("password",), "p") in events
+    assert not any(e.path == ("repeat",) for e in events if type(e) is FieldValidated)
+    events = s.feed("}")
+    assert FieldValidated(("repeat",), "p") in events
+    s.close()
+    assert s.value == UsesInfo(password="p", repeat="p")
 
 
 def test_string_deltas_pass_through() -> None:

@@ -167,11 +167,11 @@ def _map_children(schema: Schema, fn: Callable[[Schema], Schema]) -> Schema:
                 out[key] = fn(value)
             elif isinstance(value, list):
                 out[key] = [fn(v) if isinstance(v, dict) else v for v in value]
-        elif key == "fields":
+        elif key == "fields":  # a dataclass schema lists names only
             if isinstance(value, dict):
-                out[key] = {name: fn(f) for name, f in value.items()}
+                out[key] = {name: fn(f) if isinstance(f, dict) else f for name, f in value.items()}
             elif isinstance(value, list):
-                out[key] = [fn(f) for f in value]
+                out[key] = [fn(f) if isinstance(f, dict) else f for f in value]
         elif key == "choices":
             if isinstance(value, dict):
                 out[key] = {tag: fn(s) if isinstance(s, dict) else s for tag, s in value.items()}
@@ -180,7 +180,10 @@ def _map_children(schema: Schema, fn: Callable[[Schema], Schema]) -> Schema:
                     fn(c) if isinstance(c, dict) else (fn(c[0]), *c[1:]) for c in value
                 ]
         elif key == "arguments_schema" and isinstance(value, list):
-            out[key] = [{**p, "schema": fn(p["schema"])} if "schema" in p else p for p in value]
+            out[key] = [
+                {**p, "schema": fn(p["schema"])} if isinstance(p, dict) and "schema" in p else p
+                for p in value
+            ]
     return out
 
 

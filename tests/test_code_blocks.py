@@ -14,6 +14,7 @@ import dataclasses
 import html
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -644,6 +645,37 @@ def test_empty_feed_does_nothing_and_feed_after_close_is_an_error() -> None:
         parser.feed("x")
 
 
+def test_cost_is_linear_even_one_character_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned = 0
+    scan = CodeBlocks._scan
+
+    def counting(self: CodeBlocks, s: str, eol: bool) -> Any:
+        nonlocal scanned
+        scanned += len(s)
+        return scan(self, s, eol)
+
+    monkeypatch.setattr(CodeBlocks, "_scan", counting)
+    answer = "Intro *text*.\n\n1. Step:\n   ```python\n   x = 1\n   ```\n> ```\n> q\n"
+    hostile = (
+        "```"
+        + "i" * 3000
+        + "\n"  # a long info string, held until its line ends
+        + "``````"
+        + " " * 3000
+        + "\n"  # a closing fence with a long tail, held
+        + "- ```\n"
+        + " " * 3000
+        + "x\n"  # a long indentation, held
+        + "`" * 3000
+        + "\n"  # a long run of backticks, held
+    )
+    text = answer * 40 + hostile
+    for chunks in (list(text), [text]):
+        scanned = 0
+        assert reconstruct(events_of(chunks, max_hold=4000)) == text
+        assert scanned <= 3 * len(text), scanned
+
+
 # --- the language filter ------------------------------------------------------------
 
 
@@ -783,3 +815,24 @@ def test_nesting_deeper_than_max_nesting_is_a_limit_error() -> None:
 def test_defaults_are_exported() -> None:
     assert midstream.DEFAULT_MAX_HOLD == DEFAULT_MAX_HOLD > 1000
     assert midstream.DEFAULT_MAX_NESTING >= 20
+
+
+def test_benchmark_script_runs_and_agrees_with_markdown_it() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_code_blocks.py"
+    spec = importlib.util.spec_from_file_location("bench_code_blocks", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # (its dataclasses look their module up there)
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules[spec.name]
+    lines: list[str] = []
+    argv = ["--sizes", "1k", "--repeat", "1", "--budget", "5", "--no-real"]
+    assert bench.main(argv, out=lines.append) == 0
+    report = "\n".join(lines)
+    assert "| generated |" in report and "midstream µs/chunk" in report
+    assert "Every peer found the same blocks as markdown-it" in report

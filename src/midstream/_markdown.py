@@ -505,9 +505,12 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         else:
             hold = self._hold_re
             if hold is not None and hold.fullmatch(part, self._hold_scanned):
-                plan = None
+                plan = None  # still held, for the reason the last scan found: no re-scan
             else:
+                self._hold_re = None
                 plan = self._scan(part, False)
+                if plan is None and self._hold_re is None and _WS.fullmatch(part):
+                    self._hold_re = _HOLD_TRAIL  # spaces only: held whatever spaces follow
             if plan is None:
                 self._hold_scanned = len(part)
                 if len(part) > self._max_hold:

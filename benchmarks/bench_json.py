@@ -139,6 +139,7 @@ class Settings:
     min_time: float = 0.1
     samples: int = 200
     quiet: bool = False
+    gc_off: bool = False
 
 
 def _log(settings: Settings, msg: str) -> None:
@@ -228,6 +229,18 @@ def _predict(history: list[tuple[int, float]], peer: Peer, size: int) -> float |
     return float(t2 * (size / b2) ** exponent)
 
 
+def _timed(
+    run: Callable[[Any], Any], settings: Settings, budget: float | None
+) -> tuple[float, Any]:
+    gc.collect()
+    if settings.gc_off:
+        gc.disable()
+    try:
+        return call_with_budget(run, [], budget)
+    finally:
+        gc.enable()
+
+
 def measure_block(
     workload: Workload,
     peers: Sequence[Peer],
@@ -260,11 +273,8 @@ def measure_block(
         if predicted is not None and predicted > settings.budget:
             _estimate(cell, peer, workload, settings, predicted)
             continue
-        gc.collect()
         try:
-            seconds, value = call_with_budget(
-                _runner(peer, workload.streams, 1), [], settings.budget
-            )
+            seconds, value = _timed(_runner(peer, workload.streams, 1), settings, settings.budget)
         except BudgetExceeded:
             _estimate(cell, peer, workload, settings, None)
             continue
@@ -287,8 +297,7 @@ def measure_block(
             loops, repeats = plans[peer.name]
             if r >= repeats:
                 continue
-            gc.collect()
-            seconds, _ = call_with_budget(_runner(peer, workload.streams, loops), [], None)
+            seconds, _ = _timed(_runner(peer, workload.streams, loops), settings, None)
             samples[peer.name].append(seconds / loops)
     for name, times in samples.items():
         cell = cells[name]
@@ -568,7 +577,7 @@ def format_report(
                 else "—"
             )
             out.append(f"| {w} | " + " | ".join(cols) + f" | {r} |")
-        out.append("")
+        out += ["", "`—`: not measured (over its time budget, timed or under tracemalloc).", ""]
     if checks:
         out += ["### Targets (issue 2)", "", "```"]
         out += [f"{c.status}: {c.name} — {c.detail}" for c in checks]
@@ -638,6 +647,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--strict", action="store_true", help="exit 1 if a target FAILs")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument(
+        "--gc-off", action="store_true", help="disable the cyclic GC in timed runs (diagnosis)"
+    )
+    ap.add_argument(
         "--profile", metavar="WORKLOAD[:SIZE]", help="cProfile midstream alone and exit"
     )
     ap.add_argument("--profile-top", type=int, default=20)
@@ -660,6 +672,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_time=args.min_time if args.min_time is not None else 0.02 if args.quick else 0.1,
         samples=64 if args.quick else 200,
         quiet=args.quiet,
+        gc_off=args.gc_off,
     )
     sizes = parse_sizes(args.sizes)
     workload_names = [w.strip() for w in args.workloads.split(",") if w.strip()]
@@ -737,7 +750,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"## midstream JSON benchmark — `{command}`",
         "",
         f"- {settings.stat} of {settings.repeat} interleaved repeats, budget"
-        f" {settings.budget:g} s per run, chunks at cl100k_base token boundaries",
+        f" {settings.budget:g} s per run, chunks at cl100k_base token boundaries"
+        + (", cyclic GC off in timed runs" if settings.gc_off else ""),
         *_environment(peers, missing),
     ]
     print(format_report(blocks, results, names, memory, memory_label, checks, header))

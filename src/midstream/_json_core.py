@@ -327,18 +327,7 @@ class JsonCore:
                         state = _KEY if stack[-1] == _OBJECT else _VALUE
                         pos += 1
                         continue
-                    if char == ("}" if stack[-1] == _OBJECT else "]"):
-                        pos += 1
-                        stack.pop()
-                        state = _AFTER if stack else _END
-                        self._on_end()
-                    else:
-                        closer = "'}'" if stack[-1] == _OBJECT else "']'"
-                        raise self._syntax(
-                            ErrorKind.UNEXPECTED_CHARACTER,
-                            f"Expecting ',' delimiter or {closer}, found {char!r}",
-                            pos,
-                        )
+                    closes = char == ("}" if stack[-1] == _OBJECT else "]")
                 elif state == _KEY or state == _OBJECT_FIRST:
                     if char == '"':
                         self._in_key = True
@@ -347,27 +336,13 @@ class JsonCore:
                         state = _STRING
                         pos += 1
                         continue
-                    if char == "}" and state == _OBJECT_FIRST:
-                        pos += 1
-                        stack.pop()
-                        state = _AFTER if stack else _END
-                        self._on_end()
-                    else:
-                        raise self._syntax(
-                            ErrorKind.UNEXPECTED_CHARACTER,
-                            f"Expecting {_EXPECTED[state]}, found {char!r}",
-                            pos,
-                        )
+                    closes = char == "}" and state == _OBJECT_FIRST
                 elif state == _COLON:
-                    if char != ":":
-                        raise self._syntax(
-                            ErrorKind.UNEXPECTED_CHARACTER,
-                            f"Expecting ':' delimiter, found {char!r}",
-                            pos,
-                        )
-                    state = _VALUE
-                    pos += 1
-                    continue
+                    if char == ":":
+                        state = _VALUE
+                        pos += 1
+                        continue
+                    closes = False
                 elif state == _VALUE or state == _ARRAY_FIRST:
                     if char == '"':
                         self._on_start("string")
@@ -377,12 +352,7 @@ class JsonCore:
                         state = _STRING
                         pos += 1
                         continue
-                    if char in _NUMBER_START:
-                        self._on_start("number")
-                        self._token_start = self._consumed + pos
-                        self._pending = ""
-                        pos, state = self._read_number(text, pos)
-                    elif char == "{" or char == "[":
+                    if char == "{" or char == "[":
                         if len(stack) >= self.max_depth:
                             raise self._fail(
                                 LimitExceededError,
@@ -401,30 +371,29 @@ class JsonCore:
                             stack.append(_ARRAY)
                             state = _ARRAY_FIRST
                         continue
-                    elif char in _LITERALS:
-                        self._on_start(_LITERALS[char][0])
+                    if char in _NUMBER_START or char in _LITERALS:
                         self._token_start = self._consumed + pos
                         self._pending = ""
-                        pos, state = self._read_literal(text, pos)
-                    elif char == "]" and state == _ARRAY_FIRST:
-                        pos += 1
-                        stack.pop()
-                        state = _AFTER if stack else _END
-                        self._on_end()
-                    else:
-                        raise self._syntax(
-                            ErrorKind.UNEXPECTED_CHARACTER,
-                            f"Expecting {_EXPECTED[state]}, found {char!r}",
-                            pos,
-                        )
+                        if char in _LITERALS:
+                            self._on_start(_LITERALS[char][0])
+                            pos, state = self._read_literal(text, pos)
+                        else:
+                            self._on_start("number")
+                            pos, state = self._read_number(text, pos)
+                        if state == _END and stop_at_end:
+                            break
+                        continue
+                    closes = char == "]" and state == _ARRAY_FIRST
                 else:  # _END
                     if stop_at_end:
                         break
-                    raise self._syntax(
-                        ErrorKind.EXTRA_DATA,
-                        f"Extra data after the end of the document: found {char!r}",
-                        pos,
-                    )
+                    closes = False
+                if not closes:
+                    raise self._unexpected(state, char, pos)
+                pos += 1
+                stack.pop()
+                state = _AFTER if stack else _END
+                self._on_end()
                 if state == _END and stop_at_end:
                     break
         finally:
@@ -690,6 +659,25 @@ class JsonCore:
         return pos + len(got), (_AFTER if self._stack else _END)
 
     # --- errors ----------------------------------------------------------------
+
+    def _unexpected(self, state: int, char: str, pos: int) -> ParseError:
+        """The error for ``char`` where ``state`` allows no such character."""
+        if state == _END:
+            return self._syntax(
+                ErrorKind.EXTRA_DATA,
+                f"Extra data after the end of the document: found {char!r}",
+                pos,
+            )
+        if state == _AFTER:
+            closer = "'}'" if self._stack[-1] == _OBJECT else "']'"
+            expected = f"',' delimiter or {closer}"
+        elif state == _COLON:
+            expected = "':' delimiter"
+        else:
+            expected = _EXPECTED[state]
+        return self._syntax(
+            ErrorKind.UNEXPECTED_CHARACTER, f"Expecting {expected}, found {char!r}", pos
+        )
 
     def _line_column(self, offset: int) -> tuple[int, int]:
         """Line and column of an offset at or after the start of the current line."""

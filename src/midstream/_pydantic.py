@@ -55,7 +55,7 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
-from ._events import Event, FieldInvalid, FieldValidated, StringDelta, ValueDone, ValueStart
+from ._events import Event, FieldInvalid, FieldValidated
 from ._json_core import DEFAULT_MAX_DEPTH, DEFAULT_MAX_NUMBER_LENGTH, DEFAULT_MAX_STRING_LENGTH
 from ._json_stream import JsonStream
 from ._types import Path
@@ -710,24 +710,331 @@ class _Frame:
         self.it: Any = None
 
 
-class _KeyDone:
-    """Marker the keyed core puts among its events when a key completes."""
+class _Engine(JsonStream):
+    """The JSON core with validation added to its hooks.
 
-    __slots__ = ("key",)
+    Each hook lets :class:`JsonStream` append its event first, then appends
+    the validation events it causes to the same list, so ``feed()`` returns
+    both in document order at no cost beyond the work itself.
+    """
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, root: _Pos, **limits: int) -> None:
+        super().__init__(**limits)
+        self.root = root
+        self.frames: list[_Frame] = []
+        self.result: Any = _NO  # the root's validated value, or _Failed
+        self.root_raw: Any = None
 
+    # --- hooks ---------------------------------------------------------------------------
 
-class _KeyedStream(JsonStream):
-    """A JsonStream that also marks where each key completes (for ``extra="forbid"``)."""
+    def _on_start(self, kind: str) -> None:
+        super()._on_start(kind)
+        frames = self.frames
+        if not frames:
+            if kind == "object" or kind == "array":
+                frames.append(_open(self.root, kind, (), ()))
+            return
+        parent = frames[-1]
+        path: Path = self._events[-1].path
+        key = path[-1]
+        parent.active = True
+        parent.cur_key = key
+        pk = parent.kind
+        if pk == _MODEL:
+            entry = parent.core.keys.get(key)
+            if entry is None:
+                parent.cur_name = None
+                parent.cur_pos = None
+            else:
+                parent.cur_name = entry.name
+                parent.cur_pos = entry.pos
+                parent.cur_loc = entry.loc
+                parent.cur_prio = entry.prio
+        elif pk == _LIST:
+            parent.cur_pos = parent.core.item
+            parent.cur_loc = key
+        elif pk == _DICT:
+            parent.cur_pos = parent.core.value
+            parent.cur_loc = key
+        else:
+            parent.cur_pos = None
+        if kind == "object" or kind == "array":
+            pos = parent.cur_pos
+            loc = (*parent.base, parent.cur_loc) if pos is not None else ()
+            frames.append(_open(pos, kind, path, loc))
+
+    def _on_scalar(self, value: Any) -> None:
+        super()._on_scalar(value)
+        frames = self.frames
+        if frames:
+            parent = frames[-1]
+            pos = parent.cur_pos
+            if pos is None:
+                result = _NO
+                loc: tuple[Any, ...] = ()
+            else:
+                loc = (*parent.base, parent.cur_loc)
+                result = None if value is None and pos.null_ok else pos.validate(value)
+        else:
+            parent = None
+            pos = self.root
+            loc = ()
+            result = None if value is None and pos.null_ok else pos.validate(value)
+        self._done(parent, self._events[-1].path, value, result, loc)
+
+    def _on_end(self) -> None:
+        super()._on_end()
+        event: Any = self._events[-1]  # the ValueDone of the container
+        frame = self.frames.pop()
+        result = self._close_frame(frame, event.value)
+        parent = self.frames[-1] if self.frames else None
+        self._done(parent, event.path, event.value, result, frame.loc)
 
     def _on_key(self, key: str) -> None:
         super()._on_key(key)
-        self._events.append(_KeyDone(key))  # type: ignore[arg-type]
+        frames = self.frames
+        if frames:
+            frame = frames[-1]
+            if frame.kind == _MODEL and frame.core.forbid and key not in frame.core.keys:
+                self._events.append(_extra_forbidden(frame, key))  # type: ignore[arg-type]
+
+    # --- completion ----------------------------------------------------------------------
+
+    def _done(
+        self, parent: _Frame | None, path: Path, raw: Any, result: Any, loc: tuple[Any, ...]
+    ) -> None:
+        """A value completed with ``result``: report it, and hand it to its container."""
+        events: list[Any] = self._events
+        if result is not _NO:
+            if type(result) is _Failed:
+                events.append(FieldInvalid(path, _errors(result, loc)))
+            else:
+                events.append(FieldValidated(path, result))
+        if parent is not None:
+            self._child_done(parent, path, raw, result)
+        else:
+            self.result = result
+            self.root_raw = raw
+
+    def _child_done(self, frame: _Frame, path: Path, raw: Any, result: Any) -> None:
+        frame.active = False
+        kind = frame.kind
+        if kind == _MODEL:
+            name = frame.cur_name
+            if name is None:
+                return  # an extra key
+            value = _raw_or_value(result, raw)
+            if frame.core.multi:  # alias and name both accepted: the alias wins
+                prio = frame.prio
+                if prio is None:
+                    prio = frame.prio = {}
+                if prio.get(name, frame.cur_prio) < frame.cur_prio:
+                    return
+                prio[name] = frame.cur_prio
+            frame.seen.add(name)
+            frame.values[name] = value
+            if result is _NO:  # a deferred field: validated with its model
+                if frame.deferred is None:
+                    frame.deferred = []
+                frame.deferred.append((name, path, frame.cur_loc))
+            elif type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[name] = result
+            elif frame.failed:
+                frame.failed.pop(name, None)
+        elif kind == _LIST:
+            value = _raw_or_value(result, raw)
+            out = frame.out
+            if frame.placeholder:
+                out[-1] = value
+                frame.placeholder = False
+            else:
+                out.append(value)
+            if type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[len(out) - 1] = result
+        elif kind == _DICT:
+            key = frame.cur_key
+            frame.out[key] = _raw_or_value(result, raw)
+            if type(result) is _Failed:
+                if frame.failed is None:
+                    frame.failed = {}
+                frame.failed[key] = result
+            elif frame.failed:
+                frame.failed.pop(key, None)
+        elif kind == _TAGGED:
+            buf = frame.buf
+            assert buf is not None
+            buf.append((frame.cur_key, raw))
+            if frame.cur_key in frame.core.keys:
+                self._choose_branch(frame, raw)
+
+    def _choose_branch(self, frame: _Frame, tag: Any) -> None:
+        """The discriminator completed: turn the frame into its branch's model."""
+        events: list[Any] = self._events
+        core: _TaggedCore = frame.core
+        branch = core.choices.get(tag) if type(tag) in (str, int) else None
+        if branch is None or type(branch.core) is not _ModelCore:
+            frame.kind = _RAW  # the union's own validator will judge the whole
+            if branch is None and frame.pos is not None:
+                # No branch has this tag: say so now, at the discriminator.
+                result = frame.pos.validate({frame.cur_key: tag})
+                if type(result) is _Failed:
+                    errors = _errors(result, frame.loc)
+                    if all(e["type"] == "union_tag_invalid" for e in errors):
+                        events.append(FieldInvalid((*frame.path, frame.cur_key), errors))
+            return
+        model: _ModelCore = branch.core
+        buffered = frame.buf or []
+        frame.kind = _MODEL
+        frame.core = model
+        frame.buf = None
+        frame.base = (*frame.loc, tag)
+        frame.layers = (*branch.layers, core.shallow, *frame.layers)
+        frame.values = dict(model.template)
+        for key, raw in buffered:
+            path = (*frame.path, key)
+            entry = model.keys.get(key)
+            if entry is None:
+                if model.forbid:
+                    events.append(_extra_forbidden(frame, key))
+                frame.cur_name = None
+                continue
+            frame.cur_key = key
+            frame.cur_name = entry.name
+            frame.cur_pos = entry.pos
+            frame.cur_loc = entry.loc
+            frame.cur_prio = entry.prio
+            pos = entry.pos
+            if pos is None:
+                result = _NO
+            elif raw is None and pos.null_ok:
+                result = None
+            else:
+                result = pos.validate(raw)
+            if type(result) is _Failed:
+                events.append(FieldInvalid(path, _errors(result, (*frame.base, entry.loc))))
+            elif result is not _NO:
+                events.append(FieldValidated(path, result))
+            self._child_done(frame, path, raw, result)
+
+    def _close_frame(self, frame: _Frame, raw: Any) -> Any:
+        """The result of a container that just closed."""
+        kind = frame.kind
+        if kind == _MODEL:
+            result = _shallow(frame.core.shallow, raw, frame)
+            if type(result) is not _Failed:
+                result = frame.core.build(result, raw)
+            if frame.deferred:
+                self._deferred_events(frame, result)
+        elif kind == _LIST:
+            frame.i = 0
+            result = _shallow(frame.core.shallow, raw, frame)
+        elif kind == _DICT:
+            frame.it = iter(frame.out)
+            result = _shallow(frame.core.shallow, raw, frame)
+        elif frame.pos is not None:  # a fallback, or a union whose branch never came
+            return frame.pos.validate(raw)
+        else:
+            return _NO
+        for layer in frame.layers:
+            result = _shallow(layer, raw, result)
+        return result
+
+    def _deferred_events(self, frame: _Frame, result: Any) -> None:
+        events: list[Any] = self._events
+        for name, path, loc in frame.deferred or ():
+            if type(result) is _Failed:
+                prefix = (*frame.base, loc)
+                n = len(prefix)
+                errors = [e for e in _errors(result, frame.base) if tuple(e["loc"][:n]) == prefix]
+                if errors:
+                    events.append(FieldInvalid(path, errors))
+                # else: the field is fine but its model failed; its value is unknown
+            else:
+                events.append(FieldValidated(path, getattr(result, name)))
+
+    # --- partial -------------------------------------------------------------------------
+
+    def partial(self) -> Any:
+        """The value so far (see :attr:`ModelStream.partial`)."""
+        if self.result is not _NO:
+            return _raw_or_value(self.result, self.root_raw)
+        frames = self.frames
+        child: Any = self._partial_string()
+        if child is None:
+            child = _NO
+        typed = len(frames)
+        for i, frame in enumerate(frames):
+            if frame.kind >= _TAGGED:
+                typed = i
+                break
+        if typed < len(frames):
+            child = self.snapshot()
+            for key in frames[typed].path:
+                child = child[key]
+        for frame in reversed(frames[:typed]):
+            child = _sync(frame, child)
+        return None if child is _NO else child
+
+
+def _open(pos: _Pos | None, kind: str, path: Path, loc: tuple[Any, ...]) -> _Frame:
+    core = pos.core if pos is not None else None
+    if kind == "object":
+        t = type(core)
+        if t is _ModelCore:
+            frame = _Frame(_MODEL, pos, path, loc)
+            frame.values = dict(cast(_ModelCore, core).template)
+            return frame
+        if t is _DictCore:
+            frame = _Frame(_DICT, pos, path, loc)
+            frame.out = {}
+            return frame
+        if t is _TaggedCore:
+            frame = _Frame(_TAGGED, pos, path, loc)
+            frame.buf = []
+            return frame
+    elif type(core) is _ListCore:
+        frame = _Frame(_LIST, pos, path, loc)
+        frame.out = []
+        return frame
+    return _Frame(_RAW, pos, path, loc)
+
+
+def _raw_or_value(result: Any, raw: Any) -> Any:
+    return raw if result is _NO or type(result) is _Failed else result
+
+
+def _sync(frame: _Frame, child: Any) -> Any:
+    """Put the child in progress into the frame's partial value; return that value."""
+    kind = frame.kind
+    if kind == _MODEL:
+        name = frame.cur_name
+        if child is not _NO and frame.active and name is not None:
+            prio = frame.prio
+            if prio is None or prio.get(name, frame.cur_prio) >= frame.cur_prio:
+                frame.values[name] = child
+                frame.seen.add(name)
+        if frame.obj is None:
+            frame.obj = _construct(frame.core.cls, frame.values, frame.seen)
+        return frame.obj
+    if kind == _LIST:
+        if child is not _NO and frame.active:
+            if frame.placeholder:
+                frame.out[-1] = child
+            else:
+                frame.out.append(child)
+                frame.placeholder = True
+        return frame.out
+    if child is not _NO and frame.active:  # _DICT
+        frame.out[frame.cur_key] = child
+    return frame.out
 
 
 class ModelStream(Generic[T]):
+
     """Validate a JSON document into a Pydantic model while it streams.
 
     >>> from pydantic import BaseModel
@@ -773,20 +1080,15 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
         max_number_length: int = DEFAULT_MAX_NUMBER_LENGTH,
     ) -> None:
-        self._root_pos = _plan(tp)
-        self._core = _KeyedStream(
+        self._engine = _Engine(
+            _plan(tp),
             max_depth=max_depth,
             max_string_length=max_string_length,
             max_number_length=max_number_length,
         )
-        self._frames: list[_Frame] = []
-        self._result: Any = _NO  # the root's validated value or _Failed
-        self._root_raw: Any = None
-        self._string: list[str] | None = None  # deltas of the string in progress
         self._version = 0
         self._partial_version = -1
         self._partial: Any = None
-        self._closed = False
 
     # --- public API ------------------------------------------------------------------
 
@@ -797,11 +1099,10 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             JsonSyntaxError: the chunk breaks the JSON grammar.
             LimitExceededError: a configured limit was passed.
         """
-        events = self._core.feed(text)
-        if not events:
-            return events  # type: ignore[return-value]
-        self._version += 1
-        return self._handle(events)
+        events: list[Any] = self._engine.feed(text)
+        if events:
+            self._version += 1
+        return events
 
     def close(self) -> list[Event]:
         """End the stream; return the events still due.
@@ -811,17 +1112,16 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             pydantic.ValidationError: the document does not validate; it holds
                 every error, as ``Model.model_validate_json(text)`` would.
         """
-        events = self._core.close()
-        out = self._handle(events) if events else []
-        self._closed = True
-        if type(self._result) is _Failed:
-            raise self._result.error
-        return out
+        events: list[Any] = self._engine.close()
+        result = self._engine.result
+        if type(result) is _Failed:
+            raise result.error
+        return events
 
     @property
     def done(self) -> bool:
         """The root value is complete (and validated or failed)."""
-        return self._result is not _NO
+        return self._engine.result is not _NO
 
     @property
     def value(self) -> T:
@@ -831,7 +1131,7 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             pydantic.ValidationError: the document did not validate.
             RuntimeError: the document is not complete yet.
         """
-        result = self._result
+        result = self._engine.result
         if result is _NO:
             raise RuntimeError(
                 "the document is not complete yet: call close() first, or use partial"
@@ -859,314 +1159,10 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         costs only the depth of the open containers plus the string in
         progress. Copy it (``model_copy(deep=True)``) to keep a frozen view.
         """
-        if self._result is not _NO:
-            return self._raw_or_value(self._result, self._root_raw)
-        if self._partial_version == self._version:
-            return self._partial
-        self._partial_version = self._version
-        frames = self._frames
-        child: Any = _NO
-        if self._string is not None:
-            parts = self._string
-            if len(parts) > 1:
-                parts[:] = ["".join(parts)]
-            child = parts[0] if parts else ""
-        typed = len(frames)
-        for i, frame in enumerate(frames):
-            if frame.kind >= _TAGGED:
-                typed = i
-                break
-        if typed < len(frames):
-            child = self._core.snapshot()
-            for key in frames[typed].path:
-                child = child[key]
-        for frame in reversed(frames[:typed]):
-            child = self._sync(frame, child)
-        self._partial = None if child is _NO else child
+        if self._partial_version != self._version:
+            self._partial = self._engine.partial()
+            self._partial_version = self._version
         return self._partial
-
-    # --- events ------------------------------------------------------------------------
-
-    def _handle(self, events: list[Any]) -> list[Event]:
-        out: list[Event] = []
-        append = out.append
-        frames = self._frames
-        for ev in events:
-            t = type(ev)
-            if t is StringDelta:
-                append(ev)
-                string = self._string
-                if string is not None:
-                    string.append(ev.text)
-            elif t is ValueStart:
-                append(ev)
-                kind = ev.kind
-                self._string = [] if kind == "string" else None
-                if not frames:
-                    if kind == "object" or kind == "array":
-                        frames.append(self._open(self._root_pos, kind, (), ()))
-                    continue
-                parent = frames[-1]
-                path = ev.path
-                key = path[-1]
-                parent.active = True
-                parent.cur_key = key
-                pk = parent.kind
-                if pk == _MODEL:
-                    entry = parent.core.keys.get(key)
-                    if entry is None:
-                        parent.cur_name = None
-                        parent.cur_pos = None
-                    else:
-                        parent.cur_name = entry.name
-                        parent.cur_pos = entry.pos
-                        parent.cur_loc = entry.loc
-                        parent.cur_prio = entry.prio
-                elif pk == _LIST:
-                    parent.cur_pos = parent.core.item
-                    parent.cur_loc = key
-                elif pk == _DICT:
-                    parent.cur_pos = parent.core.value
-                    parent.cur_loc = key
-                else:
-                    parent.cur_pos = None
-                if kind == "object" or kind == "array":
-                    pos = parent.cur_pos
-                    loc = (*parent.base, parent.cur_loc) if pos is not None else ()
-                    frames.append(self._open(pos, kind, path, loc))
-            elif t is ValueDone:
-                append(ev)
-                path = ev.path
-                raw = ev.value
-                if frames and len(path) == frames[-1].depth:
-                    frame = frames.pop()
-                    result = self._finish(frame, raw, append)
-                    loc = frame.loc
-                else:
-                    self._string = None
-                    if frames:
-                        parent = frames[-1]
-                        pos = parent.cur_pos
-                        loc = (*parent.base, parent.cur_loc) if pos is not None else ()
-                    else:
-                        pos = self._root_pos
-                        loc = ()
-                    if pos is None:
-                        result = _NO
-                    elif raw is None and pos.null_ok:
-                        result = None
-                    else:
-                        result = pos.validate(raw)
-                if result is not _NO:
-                    if type(result) is _Failed:
-                        append(FieldInvalid(path, _errors(result, loc)))
-                    else:
-                        append(FieldValidated(path, result))
-                if frames:
-                    self._child_done(frames[-1], path, raw, result, append)
-                else:
-                    self._result = result
-                    self._root_raw = raw
-            elif t is _KeyDone:
-                if frames:
-                    frame = frames[-1]
-                    if frame.kind == _MODEL and frame.core.forbid and ev.key not in frame.core.keys:
-                        append(_extra_forbidden(frame, ev.key))
-            else:  # pragma: no cover - the core emits nothing else
-                append(ev)
-        return out
-
-    def _open(self, pos: _Pos | None, kind: str, path: Path, loc: tuple[Any, ...]) -> _Frame:
-        core = pos.core if pos is not None else None
-        if kind == "object":
-            t = type(core)
-            if t is _ModelCore:
-                frame = _Frame(_MODEL, pos, path, loc)
-                frame.values = dict(cast(_ModelCore, core).template)
-                return frame
-            if t is _DictCore:
-                frame = _Frame(_DICT, pos, path, loc)
-                frame.out = {}
-                return frame
-            if t is _TaggedCore:
-                frame = _Frame(_TAGGED, pos, path, loc)
-                frame.buf = []
-                return frame
-        elif type(core) is _ListCore:
-            frame = _Frame(_LIST, pos, path, loc)
-            frame.out = []
-            return frame
-        return _Frame(_RAW, pos, path, loc)
-
-    def _child_done(
-        self, frame: _Frame, path: Path, raw: Any, result: Any, append: Callable[[Event], None]
-    ) -> None:
-        frame.active = False
-        kind = frame.kind
-        if kind == _MODEL:
-            name = frame.cur_name
-            if name is None:
-                return  # an extra key
-            value = self._raw_or_value(result, raw)
-            if frame.core.multi:  # alias and name both accepted: the alias wins
-                prio = frame.prio
-                if prio is None:
-                    prio = frame.prio = {}
-                if prio.get(name, frame.cur_prio) < frame.cur_prio:
-                    return
-                prio[name] = frame.cur_prio
-            frame.seen.add(name)
-            frame.values[name] = value
-            if result is _NO:  # a deferred field: validated with its model
-                if frame.deferred is None:
-                    frame.deferred = []
-                frame.deferred.append((name, path, frame.cur_loc))
-            elif type(result) is _Failed:
-                if frame.failed is None:
-                    frame.failed = {}
-                frame.failed[name] = result
-            elif frame.failed:
-                frame.failed.pop(name, None)
-        elif kind == _LIST:
-            value = self._raw_or_value(result, raw)
-            out = frame.out
-            if frame.placeholder:
-                out[-1] = value
-                frame.placeholder = False
-            else:
-                out.append(value)
-            if type(result) is _Failed:
-                if frame.failed is None:
-                    frame.failed = {}
-                frame.failed[len(out) - 1] = result
-        elif kind == _DICT:
-            key = frame.cur_key
-            frame.out[key] = self._raw_or_value(result, raw)
-            if type(result) is _Failed:
-                if frame.failed is None:
-                    frame.failed = {}
-                frame.failed[key] = result
-            elif frame.failed:
-                frame.failed.pop(key, None)
-        elif kind == _TAGGED:
-            buf = frame.buf
-            assert buf is not None
-            buf.append((frame.cur_key, raw))
-            if frame.cur_key in frame.core.keys:
-                self._choose_branch(frame, raw, append)
-
-    def _choose_branch(self, frame: _Frame, tag: Any, append: Callable[[Event], None]) -> None:
-        """The discriminator completed: turn the frame into its branch's model."""
-        core: _TaggedCore = frame.core
-        branch = core.choices.get(tag) if type(tag) in (str, int) else None
-        if branch is None or type(branch.core) is not _ModelCore:
-            frame.kind = _RAW  # the union's own validator will judge the whole
-            if branch is None and frame.pos is not None:
-                # No branch has this tag: say so now, at the discriminator.
-                result = frame.pos.validate({frame.cur_key: tag})
-                if type(result) is _Failed:
-                    errors = _errors(result, frame.loc)
-                    if all(e["type"] == "union_tag_invalid" for e in errors):
-                        append(FieldInvalid((*frame.path, frame.cur_key), errors))
-            return
-        model: _ModelCore = branch.core
-        buffered = frame.buf or []
-        frame.kind = _MODEL
-        frame.core = model
-        frame.buf = None
-        frame.base = (*frame.loc, tag)
-        frame.layers = (*branch.layers, core.shallow, *frame.layers)
-        frame.values = dict(model.template)
-        for key, raw in buffered:
-            path = (*frame.path, key)
-            entry = model.keys.get(key)
-            if entry is None:
-                if model.forbid:
-                    append(_extra_forbidden(frame, key))
-                frame.cur_name = None
-                continue
-            frame.cur_key = key
-            frame.cur_name = entry.name
-            frame.cur_pos = entry.pos
-            frame.cur_loc = entry.loc
-            frame.cur_prio = entry.prio
-            pos = entry.pos
-            if pos is None:
-                result = _NO
-            elif raw is None and pos.null_ok:
-                result = None
-            else:
-                result = pos.validate(raw)
-            if type(result) is _Failed:
-                append(FieldInvalid(path, _errors(result, (*frame.base, entry.loc))))
-            elif result is not _NO:
-                append(FieldValidated(path, result))
-            self._child_done(frame, path, raw, result, append)
-
-    def _finish(self, frame: _Frame, raw: Any, append: Callable[[Event], None]) -> Any:
-        kind = frame.kind
-        if kind == _MODEL:
-            result = _shallow(frame.core.shallow, raw, frame)
-            if type(result) is not _Failed:
-                result = frame.core.build(result, raw)
-            if frame.deferred:
-                self._deferred_events(frame, result, append)
-        elif kind == _LIST:
-            frame.i = 0
-            result = _shallow(frame.core.shallow, raw, frame)
-        elif kind == _DICT:
-            frame.it = iter(frame.out)
-            result = _shallow(frame.core.shallow, raw, frame)
-        elif frame.pos is not None:  # a fallback, or a union whose branch never came
-            return frame.pos.validate(raw)
-        else:
-            return _NO
-        for layer in frame.layers:
-            result = _shallow(layer, raw, result)
-        return result
-
-    def _deferred_events(self, frame: _Frame, result: Any, append: Callable[[Event], None]) -> None:
-        for name, path, loc in frame.deferred or ():
-            if type(result) is _Failed:
-                prefix = (*frame.base, loc)
-                n = len(prefix)
-                errors = [e for e in _errors(result, frame.base) if tuple(e["loc"][:n]) == prefix]
-                if errors:
-                    append(FieldInvalid(path, errors))
-                # else: the field is fine but its model failed; its value is unknown
-            else:
-                append(FieldValidated(path, getattr(result, name)))
-
-    # --- partial -------------------------------------------------------------------------
-
-    @staticmethod
-    def _raw_or_value(result: Any, raw: Any) -> Any:
-        return raw if result is _NO or type(result) is _Failed else result
-
-    def _sync(self, frame: _Frame, child: Any) -> Any:
-        """Put the child in progress into the frame's partial value; return that value."""
-        kind = frame.kind
-        if kind == _MODEL:
-            name = frame.cur_name
-            if child is not _NO and frame.active and name is not None:
-                prio = frame.prio
-                if prio is None or prio.get(name, frame.cur_prio) >= frame.cur_prio:
-                    frame.values[name] = child
-                    frame.seen.add(name)
-            if frame.obj is None:
-                frame.obj = _construct(frame.core.cls, frame.values, frame.seen)
-            return frame.obj
-        if kind == _LIST:
-            if child is not _NO and frame.active:
-                if frame.placeholder:
-                    frame.out[-1] = child
-                else:
-                    frame.out.append(child)
-                    frame.placeholder = True
-            return frame.out
-        if child is not _NO and frame.active:  # _DICT
-            frame.out[frame.cur_key] = child
-        return frame.out
 
 
 def _construct(cls: Any, values: dict[str, Any], seen: set[str]) -> Any:

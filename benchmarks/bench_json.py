@@ -10,8 +10,9 @@ Usage::
 
 Every workload of :mod:`benchmarks.cases` at every size is cut at cl100k_base
 token boundaries, and every peer of :mod:`benchmarks.peers` consumes that same
-list of chunks. Peers run interleaved (a different order in every repeat) and
-the minimum (or ``--stat median``) over the repeats is kept. A run that would
+list of chunks. Peers run interleaved (a different order in every repeat),
+timed in process CPU time (``--clock wall`` for wall time), and the minimum (or
+``--stat median``) over the repeats is kept. A run that would
 take longer than ``--budget`` seconds is not run: re-parse peers are then
 estimated by timing their per-chunk step on a random sample of the prefixes
 (marked ``~``), others are extrapolated from the smaller sizes (also ``~``), and

@@ -22,9 +22,11 @@ library does on each chunk:
 
 Peers that need bytes (jiter, ijson) encode each chunk as it arrives; that is
 part of their cost, as it is for their users. Re-parse peers are quadratic; each
-also has a ``step(prefix)`` (the work one chunk costs when the text so far is
-``prefix``) so a harness can estimate a run too long to time by sampling, and
+also has ``prepare`` and ``step`` (``step(prepare(text_so_far))`` is the work of
+one chunk) so a harness can estimate a run too long to time by sampling, and
 :func:`call_with_budget` stops any run that overruns, so a harness never hangs.
+ijson (yajl) is linear except on a long string cut into many chunks, which it
+re-buffers on every chunk: quadratic on the ``tool_string`` workload.
 
 Usage::
 

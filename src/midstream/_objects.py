@@ -115,9 +115,10 @@ _LINE_BLANKS = re.compile(r"[ \t\r]*")
 _HOPELESS_BRACES = re.compile(r'\{[{ \t\n\r]*(?=[^ \t\n\r"}])').match
 _STRUCTURE = re.compile(r'["\[\]{}]').search
 _STRING_SPECIAL = re.compile(r'["\\]').search
+# What may follow '{' or '[' (after blanks) in JSON: anything else fails at once.
 _AFTER_BRACE: Final = frozenset('"}')
-_SLICE: Final = 256  # first piece of held text fed to a new candidate
 _AFTER_BRACKET: Final = frozenset('"[]{-0123456789tfn')
+_SLICE: Final = 256  # first piece of held text fed to a new candidate
 
 
 class _Checker(JsonCore):

@@ -16,26 +16,29 @@ Every completed value is validated exactly once. A container is then built
 from its children's validated values by a *shallow* validator: the
 container's own schema with each child schema replaced by a pass-through that
 hands back the child's result (or re-raises its errors, which pydantic then
-prefixes with the key or index, as it would have). So pydantic itself applies
-defaults and ``default_factory``, aliases, ``extra``, length constraints,
-``model_post_init`` and ``mode="after"`` model validators, on the raw
-container, without re-validating anything below it. The total cost is linear
-in the document.
+prefixes with the key, index or union tag, as it would have). So pydantic
+itself applies defaults and ``default_factory``, aliases, ``extra``, length
+and key constraints, and ``mode="after"`` validators of models and
+containers, on the raw container, without re-validating anything below it;
+the model instance is then made the way pydantic-core makes it
+(``model_post_init`` included). The total cost is linear in the document.
+The validation runs inside the hooks of :class:`JsonStream` (a subclass), so
+the validation events sit right after the JSON events that caused them.
 
 Fallbacks (the whole value is validated when it completes, with pydantic's
 own validator for that position, and no events are emitted below it):
 
 * ``mode="before"``, ``"wrap"`` and ``"plain"`` validators on a model or on a
   container field (they may reshape the raw input), and validators that take
-  an ``info`` argument on a model;
+  an ``info`` argument on a model or a container;
 * field validators that take an ``info`` argument (``info.data`` needs the
   earlier fields): the field is validated as part of its model, when the
   model completes; its event comes then;
 * unions without a discriminator, callable discriminators, custom root types
   (``RootModel``), models with a custom ``__init__``, ``AliasPath`` aliases,
   dataclasses, ``TypedDict``, tuples, sets, ``dict`` with non-``str`` keys, and
-  any type with its own ``__get_pydantic_core_schema__`` or
-  ``__get_validators__``.
+  any custom type (``__get_pydantic_core_schema__``, ``__get_validators__``)
+  whose schema is not a model, list, dict or discriminated union.
 
 Leaves are validated from the decoded Python value; where the schema is
 strict (or decodes bytes from base64), and where Python-mode validation
@@ -225,7 +228,6 @@ class _Compiler:
         self.root_config = config
         self._positions: dict[tuple[int, int], _Pos] = {}
         self._models: dict[int, _ModelCore | None] = {}
-        self._closures: dict[str, frozenset[str]] = {}
 
     def resolve(self, schema: Schema) -> Schema:
         while schema.get("type") == "definition-ref":

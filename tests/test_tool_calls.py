@@ -456,6 +456,15 @@ def test_max_arguments_length() -> None:
     assert where(ToolCallError, per_feed) == [1]
 
 
+def test_nothing_more_is_kept_past_the_limit() -> None:
+    acc = ToolCallAssembler(max_arguments_length=16)
+    acc.feed(chunk(entry(0, "a", "f", '{"x": "')))
+    per_feed = [acc.feed(chunk(entry(0, args="y" * 10))) for _ in range(100)]
+    assert [type(e) for e in per_feed[0]] == [ToolCallError]
+    assert not any(per_feed[1:])
+    assert len(acc.tool_calls[0].raw) <= 16 + 10  # up to the fragment that went past it
+
+
 def test_feed_after_close_raises() -> None:
     acc = ToolCallAssembler()
     acc.close()

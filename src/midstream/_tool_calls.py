@@ -563,14 +563,14 @@ class ToolCallAssembler:
             text = json.dumps(text, ensure_ascii=False)
         if not call.started:
             self._start(call)
-        call.parts.append(text)
-        call.length += len(text)
         state = call.state
-        if state != _OPEN:
-            if state == _DONE and text.strip():
-                self._extra_data(call)
-            return
+        call.length += len(text)
         if call.length > self._max_length:
+            if state != _OPEN:  # already settled: keep no more than the limit
+                if state == _DONE and text.strip():
+                    self._extra_data(call)
+                return
+            call.parts.append(text)
             raw = call.raw()
             line, column = _position(raw, self._max_length)
             self._fail(
@@ -583,6 +583,11 @@ class ToolCallAssembler:
                     column,
                 ),
             )
+            return
+        call.parts.append(text)
+        if state != _OPEN:
+            if state == _DONE and text.strip():
+                self._extra_data(call)
             return
         stream = call.stream
         if stream is None:

@@ -423,6 +423,17 @@ class JsonCore:
         """End of stream: complete a root number, or say what is unfinished."""
         if self._error is not None:
             raise self._error
+        if self._decoder is not None:
+            cut = self._decoder.getstate()[0]
+            if cut:  # bytes fed ended inside a UTF-8 sequence
+                raise self._fail(
+                    JsonSyntaxError,
+                    ErrorKind.INVALID_UTF8,
+                    "Invalid UTF-8 (the stream ended inside a character); "
+                    "expected UTF-8 encoded text",
+                    self._bytes_seen - len(cut),
+                    byte_offset=True,
+                )
         state = self._state
         if state == _NUMBER:
             number = self._pending

@@ -287,7 +287,12 @@ ValueDone(path=(), value={'title': 'Hello'})]
         if number is not None:
             match = _VALID_NUMBER(number)
             if match is not None:
-                return float(number) if match.group(1) or match.group(2) else int(number)
+                if match.group(1) or match.group(2):
+                    return float(number)
+                try:
+                    return int(number)
+                except ValueError:  # past sys.get_int_max_str_digits(): it never completes
+                    return _MISSING
         return _MISSING
 
     def _keep_events(self, error: ParseError) -> None:

@@ -283,8 +283,8 @@ def measure_block(
             continue
         try:
             seconds, value = _timed(_runner(peer, workload.streams, 1), settings, settings.budget)
-        except BudgetExceeded:
-            _estimate(cell, peer, workload, settings, None)
+        except BudgetExceeded as exc:
+            _estimate(cell, peer, workload, settings, None, exc.elapsed)
             continue
         if not _same(value, workload.expected, single):
             cell.mismatch = "final value differs from json.loads"
@@ -318,7 +318,12 @@ def measure_block(
 
 
 def _estimate(
-    cell: Cell, peer: Peer, workload: Workload, settings: Settings, predicted: float | None
+    cell: Cell,
+    peer: Peer,
+    workload: Workload,
+    settings: Settings,
+    predicted: float | None,
+    lower_bound: float | None = None,
 ) -> None:
     sampled = _sample_estimate(peer, workload.streams, settings) if peer.step else None
     if sampled is not None:
@@ -328,7 +333,7 @@ def _estimate(
         cell.seconds = predicted
         cell.estimated = "extrapolated"
     else:
-        cell.seconds = settings.budget
+        cell.seconds = settings.budget if lower_bound is None else lower_bound
         cell.over_budget = True
 
 

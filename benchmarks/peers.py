@@ -73,12 +73,15 @@ class BudgetExceeded(Exception):
     """A run took longer than its budget and was interrupted.
 
     Attributes:
-        budget: the budget in seconds.
+        budget: the budget in wall seconds.
+        elapsed: what the run had taken by then, by the caller's clock (a
+            lower bound of its whole time).
     """
 
-    def __init__(self, budget: float) -> None:
+    def __init__(self, budget: float, elapsed: float | None = None) -> None:
         super().__init__(f"interrupted after its {budget:g} s budget")
         self.budget = budget
+        self.elapsed = budget if elapsed is None else elapsed
 
 
 def call_with_budget(
@@ -112,7 +115,7 @@ def call_with_budget(
     assert budget is not None
 
     def on_alarm(signum: int, frame: Any) -> None:
-        raise BudgetExceeded(budget)
+        raise BudgetExceeded(budget, clock() - start)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, budget)

@@ -18,8 +18,26 @@ in where fences are, so they are not done.
 Where cmark and markdown-it-py (the test oracle) differ, this follows
 markdown-it-py: a ``>`` continues a block quote at any indentation, an HTML
 block of kind 7 never starts on a line that could be a lazy paragraph
-continuation, and a fence's content lines lose up to the fence line's
-indentation in columns, blank lines too.
+continuation, whether a line is a lazy continuation is decided as its block
+quote pre-pass and paragraph rule decide it (``_ends_paragraph``), a fence's
+content lines lose up to the fence line's indentation in columns (blank lines
+too), and a last line with no line ending that is blank after its container
+markers is not part of a block.
+
+Known differences from markdown-it-py, all far from what models write:
+
+- a tab after a list marker inside nested block quotes: markdown-it counts
+  its tab stop from the outer quote's content, this module from the line
+  start (CommonMark's rule);
+- markdown-it stops parsing 20 containers deep; this module goes on to
+  ``max_nesting`` and then raises;
+- a prose line longer than ``max_hold`` is judged at its end (blank, setext
+  underline, thematic break, HTML block start) on its first ``max_hold``
+  characters and the rest with runs cut to 3 characters, if that is at most
+  64 characters; so an HTML tag longer than that alone on its line does not
+  start an HTML block;
+- markdown-it turns U+0000 into U+FFFD and every line ending into ``\n``;
+  this module keeps the text as it came.
 
 Rule 1: text is released as soon as it cannot be part of a fence line. A
 partial line is held only while it could still become an opening or closing
@@ -321,9 +339,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
     and list indentation before it are prose (a :class:`TextDelta`).
     ``CodeDelta.raw`` is the content lines as received, with the quote
     markers and indentation that ``CodeDelta.text`` drops;
-    ``CodeBlockDone.fence`` is the whole closing line. A last line of only
-    spaces with no line ending is not a line (as in markdown-it) and comes out
-    as text after the block.
+    ``CodeBlockDone.fence`` is the whole closing line. A last line with no
+    line ending and nothing but quote markers and spaces is not code (as in
+    markdown-it): the block ends before it and it comes out as text.
 
     Args:
         languages: report only blocks whose language (the info string's first

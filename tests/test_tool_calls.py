@@ -1121,3 +1121,14 @@ def test_anthropic_two_messages_in_one_assembler() -> None:
         (0, "t1", {}), (1, "t2", {"a": 1})  # the second message's block 0 gets the next index
     ]
     assert of(Finish, flat(per_feed)) == [Finish(0, "tool_use"), Finish(0, "end_turn")]
+
+
+def test_arguments_delta_built_fast_is_the_same_event() -> None:
+    from midstream._tool_calls import _arguments_delta
+
+    events = [midstream.ValueStart((), "object")]
+    fast, plain = _arguments_delta(1, 2, "{", events), ToolArgumentsDelta(1, 2, "{", events)
+    assert type(fast) is ToolArgumentsDelta
+    assert fast == plain and repr(fast) == repr(plain)
+    with pytest.raises(AttributeError):
+        fast.text = "x"  # type: ignore[misc]  # still frozen

@@ -68,7 +68,7 @@ if (ROOT / "src" / "midstream").is_dir():  # measure the checkout
 from pydantic import BaseModel, Field, TypeAdapter  # noqa: E402
 
 from benchmarks.chunking import token_chunks  # noqa: E402
-from midstream import ModelStream, stream_model  # noqa: E402
+from midstream import JsonStream, ModelStream, stream_model  # noqa: E402
 
 #: The issue's target: at least this many times less time than the fastest peer at 10 KB.
 TARGET_RATIO: Final = 20.0
@@ -169,6 +169,15 @@ def run_midstream(chunks: Sequence[str], deadline: float | None) -> tuple[int, A
         feed(chunk)
     stream.close()
     return len(chunks), stream.value
+
+
+def run_json_core(chunks: Sequence[str], deadline: float | None) -> tuple[int, Any]:
+    parser = JsonStream()
+    feed = parser.feed
+    for chunk in chunks:
+        feed(chunk)
+    parser.close()
+    return len(chunks), Invoice.model_construct()  # no model: a reference only
 
 
 def run_midstream_partial(chunks: Sequence[str], deadline: float | None) -> tuple[int, Any]:
@@ -274,6 +283,8 @@ def make_openai(clock: Callable[[], float]) -> Runner:
 
 PEERS: Final = ("instructor", "pydantic-partial", "openai-parsed")
 OURS: Final = ("midstream", "midstream+partial")
+#: JsonStream alone on the same chunks: what parsing costs before any validation.
+CORE: Final = "JsonStream alone"
 
 
 # --- measuring ----------------------------------------------------------------------------
@@ -315,6 +326,27 @@ def measure(
     return Result(best, False, len(chunks), len(chunks))
 
 
+def measure_ours(
+    runners: dict[str, Runner],
+    chunks: Sequence[str],
+    *,
+    expected: Any,
+    repeat: int,
+    clock: Callable[[], float],
+) -> dict[str, Result]:
+    """Time midstream's runners interleaved, ``repeat`` rounds each, keep the minimum."""
+    best = dict.fromkeys(runners, float("inf"))
+    for _ in range(repeat):
+        for name, runner in runners.items():
+            gc.collect()
+            start = clock()
+            _, value = runner(chunks, None)
+            best[name] = min(best[name], clock() - start)
+            if name != CORE and value != expected:
+                raise AssertionError(f"{name} returned a different value")
+    return {name: Result(t, False, len(chunks), len(chunks)) for name, t in best.items()}
+
+
 def fmt_seconds(r: Result) -> str:
     s = r.seconds
     text = f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
@@ -339,10 +371,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "openai-parsed": make_openai,
     }
     peers = [p for p in args.peers.split(",") if p]
-    runners: dict[str, Runner] = {
+    ours: dict[str, Runner] = {
         "midstream": run_midstream,
         "midstream+partial": run_midstream_partial,
+        CORE: run_json_core,
     }
+    runners: dict[str, Runner] = dict(ours)
     for name in peers:
         runners[name] = factories[name](clock)
 
@@ -366,8 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prefix_cost = list(itertools.accumulate(prefix))
         sdk_chunks = openai_chunks(chunks) if "openai-parsed" in runners else []
         sdk_cost = list(itertools.accumulate([1, *prefix, prefix[-1]]))
-        rows[size] = {}
-        for name, runner in runners.items():
+        rows[size] = measure_ours(ours, chunks, expected=expected, repeat=repeat, clock=clock)
+        for name in peers:
+            runner = runners[name]
             is_sdk = name == "openai-parsed"
             rows[size][name] = measure(
                 runner,
@@ -398,15 +433,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             cells.append("–")
         print("| " + " | ".join(cells) + " |")
 
-    print("\nTime per KB of document (linearity):\n")
-    print("| size | midstream µs/KB | midstream+partial µs/KB |")
-    print("|---|---|---|")
+    print("\nTime per KB of document (linearity), and over JsonStream alone on the same chunks:\n")
+    print("| size | midstream µs/KB | midstream+partial µs/KB | JsonStream alone µs/KB |"
+          " midstream ÷ JsonStream |")
+    print("|---|---|---|---|---|")
     per_kb: dict[str, dict[str, float]] = {}
     for size in sizes:
         kb = meta[size][0] / 1024
-        per_kb[size] = {n: rows[size][n].seconds * 1e6 / kb for n in OURS}
+        per_kb[size] = {n: rows[size][n].seconds * 1e6 / kb for n in (*OURS, CORE)}
         us = per_kb[size]
-        print(f"| {size} | {us['midstream']:.0f} | {us['midstream+partial']:.0f} |")
+        print(
+            f"| {size} | {us['midstream']:.0f} | {us['midstream+partial']:.0f} | {us[CORE]:.0f}"
+            f" | {us['midstream'] / us[CORE]:.2f} |"
+        )
 
     print()
     ok = True

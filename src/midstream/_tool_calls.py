@@ -792,8 +792,7 @@ class ToolCallAssembler:
                                     self._feed_args(call, arguments)
                                 continue
                         self._chat_entry(choice, number, entry, function)
-                legacy = delta.get("function_call")
-                if legacy is not None:
+                elif (legacy := delta.get("function_call")) is not None:
                     # The deprecated `functions` API: one call, no id, no index.
                     choice = self._choices.get(number) or self._choice(number)
                     self._chat_entry(choice, number, {"index": 0}, _fields(legacy))

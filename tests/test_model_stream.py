@@ -831,12 +831,12 @@ def test_fallbacks_validate_the_whole_value_when_it_completes() -> None:
     assert ("before",) in paths and ("before", "payload") not in paths
     assert ("union",) in paths and ("union", "good") not in paths
     assert ("root",) in paths and ("root", 0) not in paths
-    # A validator that reads info.data runs with its model.
+    # A validator that reads info.data runs once the fields before it are in.
     assert ("info", "password") in paths
     repeat = next(e for e in events if e.path == ("info", "repeat"))
     assert type(repeat) is FieldInvalid
     assert batch_of(batches, lambda e: e is repeat) == batch_of(
-        batches, lambda e: type(e) is ValueDone and e.path == ("info",)
+        batches, lambda e: type(e) is ValueDone and e.path == ("info", "repeat")
     )
     with pytest.raises(ValidationError) as caught:
         s.close()
@@ -1028,15 +1028,49 @@ def test_agrees_with_pydantic(tp: Any, text: str) -> None:
             assert s.value.p._private == 5  # model_post_init ran: private attributes are set
 
 
-def test_with_info_field_validator_sees_earlier_fields() -> None:
+class SeesData(BaseModel):
+    n: int
+    m: int
+    k: int = 0
+
+    @field_validator("m")
+    @classmethod
+    def record(cls, v: int, info: ValidationInfo) -> int:
+        calls.append(f"m sees {sorted(info.data)}")
+        return v
+
+
+def test_with_info_field_validator_runs_with_its_field_once_the_fields_before_it_came() -> None:
     s = ModelStream(UsesInfo)
-    events = s.feed('{"password": "p", "repeat": "p"')
+    events = s.feed('{"password": "p", "repeat": "q"')
     assert FieldValidated(("password",), "p") in events
-    assert not any(e.path == ("repeat",) for e in events if type(e) is FieldValidated)
-    events = s.feed("}")
-    assert FieldValidated(("repeat",), "p") in events
+    repeat = next(e for e in events if e.path == ("repeat",) and type(e) is FieldInvalid)
+    assert type_and_loc(repeat.errors) == [("value_error", ("repeat",))]
+    s.feed("}")
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == [("value_error", ("repeat",))]
+
+    calls.clear()
+    s2 = ModelStream(SeesData)
+    events = s2.feed('{"n": "x", "k": 1, "m": 2')  # n failed: info.data has no "n"
+    assert calls == []  # a number ends at the next character
+    events = s2.feed(" }")
+    assert calls == ["m sees []"]
+    assert FieldValidated(("m",), 2) in events
+    with pytest.raises(ValidationError):
+        s2.close()
+
+
+def test_with_info_field_validator_waits_for_the_fields_before_it() -> None:
+    calls.clear()
+    s = ModelStream(SeesData)
+    batches = feed_all(s, ['{"m": 1, ', '"k": 3, ', '"n": 2}'])
+    m = next(e for e in validation_events(batches) if e.path == ("m",))
+    assert batch_of(batches, lambda e: e is m) == 2  # with its model: "n" came after it
+    assert calls == ["m sees ['n']"]  # validated once, as pydantic does
     s.close()
-    assert s.value == UsesInfo(password="p", repeat="p")
+    assert s.value == SeesData(n=2, m=1, k=3)
 
 
 def test_string_deltas_pass_through() -> None:

@@ -31,9 +31,11 @@ own validator for that position, and no events are emitted below it):
 * ``mode="before"``, ``"wrap"`` and ``"plain"`` validators on a model or on a
   container field (they may reshape the raw input), and validators that take
   an ``info`` argument on a model or a container;
-* field validators that take an ``info`` argument (``info.data`` needs the
-  earlier fields): the field is validated as part of its model, when the
-  model completes; its event comes then;
+* a field whose validators take an ``info`` argument (``info.data`` holds
+  the fields defined before it) is validated whole, in a model made of the
+  fields before it (passed through) and itself, as soon as those fields
+  have all come; if one of them comes later in the document, with its
+  model, when the model completes;
 * unions without a discriminator, callable discriminators, custom root types
   (``RootModel``), models with a custom ``__init__``, ``AliasPath`` aliases,
   dataclasses, ``TypedDict``, tuples, sets, ``dict`` with non-``str`` keys, and
@@ -103,6 +105,39 @@ def _field_passthrough(name: str) -> Callable[[Any, Any], Any]:
         return frame.values[name]
 
     return passthrough
+
+
+def _deferred_passthrough(name: str) -> Callable[[Any, Any], Any]:
+    """For a field whose validator reads ``info``: its result if it was validated early."""
+
+    def passthrough(value: Any, handler: Any) -> Any:
+        frame = _SLOT.get()
+        if frame.early is None or name not in frame.early:
+            return handler(value)  # validated here, with the fields before it in info.data
+        if frame.failed and name in frame.failed:
+            raise frame.failed[name].error
+        return frame.values[name]
+
+    return passthrough
+
+
+def _capture(value: Any, handler: Any) -> Any:
+    """Validate, and keep the field's own result (its errors not prefixed by its key)."""
+    frame = _SLOT.get()
+    try:
+        result = handler(value)
+    except _validation_error() as exc:
+        frame.captured = _Failed(exc)
+        raise
+    frame.captured = result
+    return result
+
+
+def _around(schema: Schema, function: Callable[[Any, Any], Any], inner: Schema | None) -> Schema:
+    """``function`` wrapped around a field's schema, inside its default (if any)."""
+    if schema.get("type") == "default":
+        return {**schema, "schema": _wrap(function, inner)}
+    return _wrap(function, inner)
 
 
 def _item_passthrough(value: Any, handler: Any) -> Any:
@@ -400,22 +435,41 @@ class _Compiler:
         core = _ModelCore(schema["cls"], config)
         self._models[id(schema)] = core  # before the fields: models may recurse
         shallow_fields: dict[str, Schema] = {}
+        earlier: dict[str, Schema] = {}  # the fields before this one, each a pass-through
         for name, field in fields_schema["fields"].items():
             field_schema = field["schema"]
-            deferred = self._any(field_schema, self._uses_info, models=False)
-            if deferred:
-                shallow_fields[name] = field
+            resolved = self.resolve(field_schema)
+            if self._any(field_schema, self._uses_info, models=False):
+                # Its validator reads info.data: validate it in a model of the
+                # fields before it (passed through), once they have all come.
                 pos: _Pos | None = None
-                core.deferred.add(name)
+                inner = resolved["schema"] if resolved.get("type") == "default" else resolved
+                own = {k: v for k, v in field.items() if k != "validation_alias"}
+                own["schema"] = _around(resolved, _capture, inner)
+                early = {
+                    **fields_schema,
+                    "fields": {**earlier, name: own},
+                    "extra_behavior": "ignore",
+                    "computed_fields": [],
+                }
+                core.early[name] = (self.validator(early, config), tuple(earlier))
+                replaced = _around(resolved, _deferred_passthrough(name), inner)
             else:
                 pos = self.position(field_schema, config)
-                resolved = self.resolve(field_schema)
-                if resolved.get("type") == "default":
-                    inner = resolved["schema"] if resolved.get("validate_default") else None
-                    replaced = {**resolved, "schema": _wrap(_field_passthrough(name), inner)}
-                else:
-                    replaced = _wrap(_field_passthrough(name))
-                shallow_fields[name] = {**field, "schema": replaced}
+                inner = None
+                if resolved.get("type") == "default" and resolved.get("validate_default"):
+                    inner = resolved["schema"]
+                replaced = _around(resolved, _field_passthrough(name), inner)
+            shallow_fields[name] = {**field, "schema": replaced}
+            earlier[name] = {
+                "type": "model-field",
+                "schema": {
+                    "type": "default",
+                    "schema": _wrap(_field_passthrough(name)),
+                    "default": None,
+                    "on_error": "omit",  # a field that failed is not in info.data
+                },
+            }
             core.template[name] = None
             names = dict(key_lists)[name]
             for prio, key in enumerate(names):
@@ -485,7 +539,7 @@ class _ModelCore:
     __slots__ = (
         "cls",
         "config",
-        "deferred",
+        "early",
         "forbid",
         "keys",
         "multi",
@@ -499,7 +553,8 @@ class _ModelCore:
         self.config = config
         self.keys: dict[str, _FieldKey] = {}
         self.template: dict[str, Any] = {}
-        self.deferred: set[str] = set()
+        # fields whose validator reads info: (validator with the fields before, their names)
+        self.early: dict[str, tuple[SchemaValidator, tuple[str, ...]]] = {}
         self.forbid = False
         self.multi = False
         self.shallow: SchemaValidator  # the model's fields, each a pass-through
@@ -660,6 +715,7 @@ class _Frame:
         "active",
         "base",
         "buf",
+        "captured",
         "core",
         "cur_key",
         "cur_loc",
@@ -668,6 +724,7 @@ class _Frame:
         "cur_prio",
         "deferred",
         "depth",
+        "early",
         "failed",
         "i",
         "it",
@@ -707,6 +764,8 @@ class _Frame:
         self.seen: set[str] = set()
         self.prio: dict[str, int] | None = None
         self.deferred: list[tuple[str, Any, Any]] | None = None
+        self.early: set[str] | None = None  # info-reading fields validated as they came
+        self.captured: Any = _NO
         self.out: Any = None
         self.buf: list[tuple[Any, Any]] | None = None
         self.it: Any = None
@@ -835,11 +894,15 @@ class _Engine(JsonStream):
                 prio[name] = frame.cur_prio
             frame.seen.add(name)
             frame.values[name] = value
-            if result is _NO:  # a deferred field: validated with its model
-                if frame.deferred is None:
-                    frame.deferred = []
-                frame.deferred.append((name, path, frame.cur_loc))
-            elif type(result) is _Failed:
+            if result is _NO:  # its validator reads info
+                result = self._validate_early(frame, name, path, raw)
+                if result is _NO:  # not all the fields before it are here: with the model
+                    if frame.deferred is None:
+                        frame.deferred = []
+                    frame.deferred.append((name, path, frame.cur_loc))
+                    return
+                frame.values[name] = _raw_or_value(result, raw)
+            if type(result) is _Failed:
                 if frame.failed is None:
                     frame.failed = {}
                 frame.failed[name] = result
@@ -872,6 +935,30 @@ class _Engine(JsonStream):
             buf.append((frame.cur_key, raw))
             if frame.cur_key in frame.core.keys:
                 self._choose_branch(frame, raw)
+
+    def _validate_early(self, frame: _Frame, name: str, path: Path, raw: Any) -> Any:
+        """Validate a field whose validator reads ``info.data`` if the fields before it are in.
+
+        Returns its result (and reports it), or _NO to leave it to its model.
+        """
+        validator, earlier = frame.core.early[name]
+        early = frame.early
+        for other in earlier:
+            pending = other in frame.core.early and other not in (early or ())
+            if pending or other not in frame.seen:
+                return _NO
+        frame.captured = _NO
+        _shallow(validator, {**dict.fromkeys(earlier), name: raw}, frame)
+        result = frame.captured
+        if early is None:
+            early = frame.early = set()
+        early.add(name)
+        events: list[Any] = self._events
+        if type(result) is _Failed:
+            events.append(FieldInvalid(path, _errors(result, (*frame.base, frame.cur_loc))))
+        else:
+            events.append(FieldValidated(path, result))
+        return result
 
     def _choose_branch(self, frame: _Frame, tag: Any) -> None:
         """The discriminator completed: turn the frame into its branch's model."""

@@ -1132,3 +1132,32 @@ def test_arguments_delta_built_fast_is_the_same_event() -> None:
     assert fast == plain and repr(fast) == repr(plain)
     with pytest.raises(AttributeError):
         fast.text = "x"  # type: ignore[misc]  # still frozen
+
+
+@pytest.mark.parametrize("cut", [None, 8, 9, 10], ids=["whole", "at-brace", "after-space", "in-y"])
+def test_text_after_the_json_in_the_same_fragment_is_judged_apart(cut: int | None) -> None:
+    # Done (validated on the JSON text alone), then the error for what follows, however cut.
+    text = '{"a": 1} y'
+    parts = [text] if cut is None else [text[:cut], text[cut:]]
+    chunks = [chunk(entry(0, "c", "Only", parts[0]))] + [chunk(entry(0, args=p)) for p in parts[1:]]
+
+    class Only(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        a: int
+
+    per_feed, acc = run_chat(chunks, tools=[Only])
+    events = flat(per_feed)
+    assert [type(e) for e in events if isinstance(e, (ToolCallDone, ToolCallError))] == [
+        ToolCallDone, ToolCallError
+    ]
+    assert of(ToolCallDone, events)[0].raw == '{"a": 1}'
+    assert of(ToolCallDone, events)[0].arguments == Only(a=1)
+    assert of(ToolCallError, events)[0].error.kind is ErrorKind.EXTRA_DATA
+    assert acc.tool_calls[0].raw == text
+
+
+def test_sse_text_that_is_not_an_event() -> None:
+    acc = ToolCallAssembler()
+    for text in ("[" * 100_000, "{", "[1]"):
+        with pytest.raises(ValueError):
+            acc.feed(text)

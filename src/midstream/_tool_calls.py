@@ -199,6 +199,7 @@ class _Call:
         "error",
         "id",
         "index",
+        "json_end",
         "length",
         "name",
         "parts",
@@ -218,6 +219,7 @@ class _Call:
         self.type = type
         self.parts: list[str] = []
         self.length = 0
+        self.json_end = -1  # where in the raw text the arguments' JSON value ended
         self.stream: JsonStream | None = None
         self.state = _OPEN
         self.started = False
@@ -488,9 +490,12 @@ class ToolCallAssembler:
             text = event.strip()
             if not text or text in ("[DONE]", b"[DONE]"):
                 return []
-            fields = json.loads(text)
+            try:
+                fields = json.loads(text)
+            except RecursionError:
+                raise ValueError(f"event text nested too deeply to decode: {text!r:.80}") from None
             if not isinstance(fields, dict):
-                raise TypeError(f"expected a JSON object for an event, got {text!r:.80}")
+                raise ValueError(f"expected a JSON object for an event, got {text!r:.80}")
         else:
             fields = _fields(event)
         out: list[Event] = []
@@ -633,6 +638,7 @@ class ToolCallAssembler:
         self._out.append(_arguments_delta(call.choice, call.index, text, events))
         # The root's ValueDone is the last event of the feed that completes it.
         if events and type(last := events[-1]) is ValueDone and not last.path:
+            call.json_end = call.length - len(text) + used
             self._complete(call, stream.value)
             if call.state == _DONE and text[used:].strip():
                 self._extra_data(call)
@@ -690,6 +696,8 @@ class ToolCallAssembler:
     def _complete(self, call: _Call, value: Any) -> None:
         """The arguments' JSON closed: validate, then Done or Error."""
         call.arguments = value
+        # The JSON text alone: what follows it in the same fragment is judged apart.
+        raw = call.raw()[: call.json_end] if call.json_end >= 0 else call.raw()
         registry = self._registry
         if registry is not None:
             if call.name not in registry:
@@ -702,14 +710,14 @@ class ToolCallAssembler:
                     from pydantic import ValidationError
 
                     try:
-                        value = model.model_validate_json(call.raw().strip() or "{}")
+                        value = model.model_validate_json(raw.strip() or "{}")
                     except ValidationError as exc:
                         self._fail(call, exc)
                         return
         call.state = _DONE
         call.arguments = value
         self._out.append(
-            ToolCallDone(call.choice, call.index, call.id, call.name, value, call.raw())
+            ToolCallDone(call.choice, call.index, call.id, call.name, value, raw)
         )
 
     def _fail(self, call: _Call, exc: Exception) -> None:

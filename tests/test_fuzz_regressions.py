@@ -96,11 +96,6 @@ def _ends(*fragments: str) -> list[tuple[str, Any]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (ToolCallAssembler owner): _complete validates call.raw(), which holds the "
-    "text after the closed value when it came in the same fragment",
-)
 def test_text_after_the_arguments_in_the_same_fragment_does_not_change_the_verdict() -> None:
     # fuzz_tool_calls: with a model registered, '{"city":"x"} y' in one fragment
     # ended in a ValidationError (pydantic saw the trailing " y"); cut after
@@ -110,11 +105,6 @@ def test_text_after_the_arguments_in_the_same_fragment_does_not_change_the_verdi
     assert _ends('{"city":"x"} y') == split
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (ToolCallAssembler owner): feed(text) calls json.loads, whose RecursionError "
-    "escapes; feed() documents ValueError for text that is not JSON",
-)
 def test_deeply_nested_event_text_is_a_value_error_not_a_recursion_error() -> None:
     # fuzz_tool_calls (raw text mode): feed("[" * 100_000)
     with pytest.raises(ValueError):
@@ -124,11 +114,6 @@ def test_deeply_nested_event_text_is_a_value_error_not_a_recursion_error() -> No
 # --- fuzz_code_blocks: CodeBlocks against markdown-it-py --------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (CodeBlocks owner): max_hold bounds only a line held across a chunk end, so "
-    "whether it raises depends on where the chunks were cut",
-)
 def test_max_hold_error_does_not_depend_on_the_chunking() -> None:
     # fuzz_code_blocks: an opening fence line longer than max_hold passes when
     # its line end comes in the same chunk, and raises LimitExceededError when

@@ -25,7 +25,14 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim, unescapeAll
 
 import midstream
-from helpers import assert_chunk_invariant, chunkings, merge_deltas, shared_path, split_points
+from helpers import (
+    assert_chunk_invariant,
+    chunkings,
+    merge_deltas,
+    run,
+    shared_path,
+    split_points,
+)
 from midstream import (
     DEFAULT_MAX_HOLD,
     CodeBlockDone,
@@ -677,11 +684,15 @@ def test_cost_is_linear_even_one_character_at_a_time(monkeypatch: pytest.MonkeyP
         + "x\n"  # a long indentation, held
         + "`" * 3000
         + "\n"  # a long run of backticks, held
+        + "- " * 1500
+        + "-\n"  # a thematic break that could be nested items until its end
+        + "> " * 1500
+        + "```\n"  # a fence 1500 quotes deep
     )
     text = answer * 40 + hostile
     for chunks in (list(text), [text]):
         scanned = 0
-        assert reconstruct(events_of(chunks, max_hold=4000)) == text
+        assert reconstruct(events_of(chunks, max_hold=4000, max_nesting=2000)) == text
         assert scanned <= 3 * len(text), scanned
 
 
@@ -798,6 +809,22 @@ def test_a_held_line_longer_than_max_hold_is_a_limit_error() -> None:
         parser.feed("\n")
     with pytest.raises(LimitExceededError):
         parser.close()
+
+
+def test_the_max_hold_error_does_not_depend_on_the_chunking() -> None:
+    for text in ["ok\n```" + "x" * 20 + "\n", "a\nb c\n- " * 3 + "> " * 9 + "`"]:
+        outcomes = {
+            repr(run(lambda: CodeBlocks(max_hold=16), chunks)[1])
+            for chunks in chunkings(text, tokens=False)
+        }
+        assert len(outcomes) == 1, outcomes
+    # released text before the held start still counts in the offset
+    assert run(lambda: CodeBlocks(max_hold=16), ["o", "k", "\n```", "x" * 20])[1] == (
+        ErrorKind.SIZE_LIMIT,
+        3 + 16,
+    )
+    # a line whose start is decided within max_hold characters is never an error
+    assert run(lambda: CodeBlocks(max_hold=16), ["```" + "x" * 12 + "`" + "y" * 30])[1] is None
 
 
 def test_long_lines_that_cannot_be_fences_are_never_held() -> None:

@@ -104,6 +104,8 @@ _HR = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
 _ORDERED = re.compile(r"[0-9]{1,9}[.)]")
 _DIGITS = re.compile(r"[0-9]*")
 _RUNS = re.compile(r"(.)\1{3,}", re.DOTALL)
+#: A held line start longer than this is re-scanned only as it grows by a quarter.
+_FREE_RESCAN: Final = 256
 # While the held head of a line matches one of these, it stays held without a re-scan.
 _HOLD_INFO = {"`": re.compile(r"[^`\r]*"), "~": re.compile(r"[^\r]*")}
 _HOLD_TRAIL = re.compile(r"[ \t]*")
@@ -414,6 +416,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         # position, for errors
         self._line_no = 1
         self._line_start = 0
+        self._released = 0  # characters of the current line already out
         # output
         self._out: list[Event] = []
         self._text_parts: list[str] = []
@@ -441,6 +444,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         mode = self._mode
         if mode != _M_HEAD and not self._pending and _EOL.search(text) is None:
             # The common case: more of a line already being released.
+            self._released += len(text)
             if mode == _M_TEXT:
                 self._keep_add(text)
                 return [TextDelta(text)]
@@ -524,26 +528,39 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         part = data[pos:-1] if cr else data[pos:]
         mode = self._mode
         if mode == _M_TEXT:
+            self._released += len(part)
             self._emit_text(part)
             self._keep_add(part)
         elif mode == _M_CODE:
+            self._released += len(part)
             self._emit_code(part, part)
         else:
             hold = self._hold_re
+            size = len(part)
+            if size > self._max_hold:
+                self._check_hold(part)
             if hold is not None and hold.fullmatch(part, self._hold_scanned):
                 plan = None  # still held, for the reason the last scan found: no re-scan
+                self._hold_scanned = size
+            elif _FREE_RESCAN < size <= self._max_hold and 4 * size < 5 * self._hold_scanned:
+                # A long line start still undecided (nested markers): scan it
+                # again only once it has grown by a quarter, so that feeding it
+                # one character at a time stays linear.
+                plan = None
+                self._hold_re = None
             else:
                 self._hold_re = None
                 plan = self._scan(part, False)
-                if plan is None and self._hold_re is None and _WS.fullmatch(part):
-                    self._hold_re = _HOLD_TRAIL  # spaces only: held whatever spaces follow
+                if plan is None:
+                    self._hold_scanned = size
+                    if self._hold_re is None and _WS.fullmatch(part):
+                        self._hold_re = _HOLD_TRAIL  # spaces only: held whatever spaces follow
             if plan is None:
-                self._hold_scanned = len(part)
-                if len(part) > self._max_hold:
-                    self._limit()
                 self._pending = data[pos:]
                 return
             self._hold_re = None
+            self._hold_scanned = 0
+            self._released = len(part)
             if plan.ended:
                 self._end_fence(closed=False, fence="")
             if plan.kind == _TEXT:
@@ -578,6 +595,10 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             self._keep_len = 0
             self._overflow = False
         else:
+            if len(rest) > self._max_hold:
+                self._line_no -= 1
+                self._check_hold(rest)
+                self._line_no += 1
             self._hold_re = None
             plan = self._scan(rest, True)
             assert plan is not None
@@ -597,7 +618,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 self._emit_text(rest[: plan.prefix])
                 self._open_fence(plan, rest, eol)
         self._mode = _M_HEAD
-        self._line_start += len(rest) + len(eol)
+        self._hold_scanned = 0
+        self._line_start += self._released + len(rest) + len(eol)
+        self._released = 0
 
     def _keep_add(self, part: str) -> None:
         if not part:
@@ -625,6 +648,17 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._ovf_ends = 0
         self._ovf_tail = part[max(0, room - 16) : room]
         self._keep_add(part[room:])
+
+    def _check_hold(self, line: str) -> None:
+        """Raise if the first ``max_hold + 1`` characters of ``line`` would be held.
+
+        Asked of that prefix and not of what a chunk happened to bring, so
+        that the error does not depend on where the chunks were cut.
+        """
+        hint = self._hold_re
+        if self._scan(line[: self._max_hold + 1], False) is None:
+            self._limit()
+        self._hold_re = hint
 
     def _limit(self) -> None:
         offset = self._line_start + self._max_hold

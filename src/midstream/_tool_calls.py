@@ -696,8 +696,9 @@ class ToolCallAssembler:
     def _complete(self, call: _Call, value: Any) -> None:
         """The arguments' JSON closed: validate, then Done or Error."""
         call.arguments = value
-        # The JSON text alone: what follows it in the same fragment is judged apart.
-        raw = call.raw()[: call.json_end] if call.json_end >= 0 else call.raw()
+        raw = call.raw()
+        # Validate the JSON text alone: what follows it in the same fragment is judged apart.
+        json_text = raw[: call.json_end] if call.json_end >= 0 else raw
         registry = self._registry
         if registry is not None:
             if call.name not in registry:
@@ -710,7 +711,7 @@ class ToolCallAssembler:
                     from pydantic import ValidationError
 
                     try:
-                        value = model.model_validate_json(raw.strip() or "{}")
+                        value = model.model_validate_json(json_text.strip() or "{}")
                     except ValidationError as exc:
                         self._fail(call, exc)
                         return

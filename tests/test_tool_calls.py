@@ -1161,3 +1161,13 @@ def test_sse_text_that_is_not_an_event() -> None:
     for text in ("[" * 100_000, "{", "[1]"):
         with pytest.raises(ValueError):
             acc.feed(text)
+
+
+def test_only_json_whitespace_may_follow_or_stand_for_the_arguments() -> None:
+    # U+00A0 is whitespace to str.strip(), not to JSON.
+    per_feed, _ = run_chat([chunk(entry(0, "a", "f", '{"x": 1}')), chunk(entry(0, args="\u00a0"))])
+    assert where(ToolCallError, per_feed) == [1]
+    per_feed, _ = run_chat([chunk(entry(0, "a", "f", " \t\r\n")), chunk(finish="stop")])
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == {}
+    per_feed, _ = run_chat([chunk(entry(0, "a", "f", "\u00a0")), chunk(finish="stop")])
+    assert isinstance(of(ToolCallError, flat(per_feed))[0].error, JsonSyntaxError)

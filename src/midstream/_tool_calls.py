@@ -140,6 +140,8 @@ _RESPONSES_ARGS_DONE: Final = frozenset(
 )
 _RESPONSES_END: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _EMPTY: Final[Mapping[str, Any]] = {}
+#: JSON's whitespace (RFC 8259): what may surround a value. str.strip() takes more.
+_WS: Final = " \t\n\r"
 
 
 class UnknownToolError(LookupError):
@@ -603,7 +605,7 @@ class ToolCallAssembler:
         call.length += len(text)
         if call.length > self._max_length:
             if state != _OPEN:  # already settled: keep no more than the limit
-                if state == _DONE and text.strip():
+                if state == _DONE and text.strip(_WS):
                     self._extra_data(call)
                 return
             call.parts.append(text)
@@ -622,7 +624,7 @@ class ToolCallAssembler:
             return
         call.parts.append(text)
         if state != _OPEN:
-            if state == _DONE and text.strip():
+            if state == _DONE and text.strip(_WS):
                 self._extra_data(call)
             return
         stream = call.stream
@@ -640,7 +642,7 @@ class ToolCallAssembler:
         if events and type(last := events[-1]) is ValueDone and not last.path:
             call.json_end = call.length - len(text) + used
             self._complete(call, stream.value)
-            if call.state == _DONE and text[used:].strip():
+            if call.state == _DONE and text[used:].strip(_WS):
                 self._extra_data(call)
 
     def _end_args(self, call: _Call) -> None:
@@ -655,7 +657,7 @@ class ToolCallAssembler:
             if call.state != _OPEN:
                 return
         stream = call.stream
-        if stream is None or not call.raw().strip():
+        if stream is None or not call.raw().strip(_WS):
             self._complete(call, {})
             return
         try:
@@ -711,7 +713,7 @@ class ToolCallAssembler:
                     from pydantic import ValidationError
 
                     try:
-                        value = model.model_validate_json(json_text.strip() or "{}")
+                        value = model.model_validate_json(json_text.strip(_WS) or "{}")
                     except ValidationError as exc:
                         self._fail(call, exc)
                         return
@@ -732,9 +734,8 @@ class ToolCallAssembler:
 
     def _extra_data(self, call: _Call) -> None:
         raw = call.raw()
-        stream = call.stream
-        start = stream.offset if stream is not None else 0
-        offset = len(raw) - len(raw[start:].lstrip())
+        start = max(call.json_end, 0)
+        offset = len(raw) - len(raw[start:].lstrip(_WS))
         line, column = _position(raw, offset)
         self._fail(
             call,
@@ -937,7 +938,7 @@ class ToolCallAssembler:
                 if len(arguments) > len(seen):
                     # Arguments sent only (or partly) in *.done (LM Studio).
                     self._feed_args(call, arguments[len(seen) :])
-            elif arguments.strip() != seen.strip():
+            elif arguments.strip(_WS) != seen.strip(_WS):
                 self._fail(
                     call,
                     ValueError(

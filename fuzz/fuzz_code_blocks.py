@@ -40,18 +40,14 @@ with instrumented():
         TextDelta,
     )
 
-from helpers import merge_deltas
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim, unescapeAll
+
+from helpers import merge_deltas
 
 MD = MarkdownIt()  # the CommonMark preset
 _EOL = re.compile(r"\r\n?")
 _NESTING = re.compile(r"(?:[ ]{0,3}(?:>|[-+*]|[0-9]{1,9}[.)]))")
-#: Text with lines longer than this skips the one-character-at-a-time pass:
-#: CodeBlocks re-scans a held line on every feed(), so per-character feeding
-#: of a long line that could still be a fence line is quadratic (reported; see
-#: tests/test_hostile.py) and would trip libFuzzer's -timeout.
-_PER_CHAR_LINE = 256
 
 
 def oracle(text: str) -> list[tuple[str, str]]:
@@ -120,17 +116,6 @@ def check_events(text: str, events: list[Any]) -> None:
     assert "".join(rebuilt) == text, "the events do not give back the input"
 
 
-def known_bug(results: list[tuple[list[Any], Any]]) -> bool:
-    """Results that show a bug already reported with a test in tests/test_fuzz_regressions.py.
-
-    Skipped so that fuzzing goes on to find new ones; remove each entry when
-    its fix lands (and the regression test's xfail mark with it).
-    """
-    # test_max_hold_error_does_not_depend_on_the_chunking
-    errors = {r[1] for r in results}
-    return len(errors) > 1 and any(e is not None and e[1].value == "size_limit" for e in errors)
-
-
 def comparable_with_markdown_it(text: str) -> bool:
     if "\t" in text or "\x00" in text:
         return False
@@ -148,16 +133,12 @@ def test_one_input(data: bytes) -> None:
         options["max_nesting"] = 4
     if inp.flags & 4:
         options["languages"] = {"python", ""}
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    per_char = len(text) if longest <= _PER_CHAR_LINE else -1
     results = []
-    for chunks in chunkings(text, inp, per_char_limit=per_char):
+    for chunks in chunkings(text, inp):
         events, error = run(chunks, options)
         if error is None:
             check_events(text, events)
         results.append((merge_deltas(comparable(events)), error))
-    if known_bug(results):
-        return
     for other in results[1:]:
         assert other == results[0], "the events depend on the chunking"
     events, error = results[0]

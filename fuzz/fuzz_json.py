@@ -136,7 +136,7 @@ def check_events(events: list[Any], value: Any) -> None:
         else:
             assert type(ev) is ValueDone, ev
             assert open_ and open_[-1][0] == ev.path, ev
-            path, kind, texts = open_.pop()
+            _, kind, texts = open_.pop()
             if kind == "string":
                 assert "".join(texts) == ev.value, (texts, ev.value)
             expected_type = {"object": dict, "array": list, "string": str, "true": bool,

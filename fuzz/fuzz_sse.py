@@ -17,6 +17,7 @@ Run: ``python fuzz/fuzz_sse.py fuzz/corpus/sse`` (see fuzz/README.md).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -56,7 +57,7 @@ def reference(text: str, max_size: int) -> tuple[list[Any], str, int | None, int
             block = 0
             last_id = id_buffer
             if data:
-                events.append(("message" if not event_type else event_type,
+                events.append((event_type or "message",
                                "\n".join(data), last_id, block_retry))
             data, event_type, block_retry = [], "", None
             continue
@@ -74,10 +75,8 @@ def reference(text: str, max_size: int) -> tuple[list[Any], str, int | None, int
             if "\0" not in value:
                 id_buffer = value
         elif name == "retry" and value and all("0" <= c <= "9" for c in value):
-            try:
+            with contextlib.suppress(ValueError):  # too many digits for int(): ignored
                 retry = block_retry = int(value)
-            except ValueError:  # too many digits for int(): not a sane retry, ignored
-                pass
     return events, last_id, retry, None
 
 

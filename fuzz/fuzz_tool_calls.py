@@ -38,6 +38,7 @@ Run: ``python fuzz/fuzz_tool_calls.py fuzz/corpus/tool_calls`` (see fuzz/README.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -256,10 +257,8 @@ def test_one_input(data: bytes) -> None:
     if inp.flags & 4:
         acc = ToolCallAssembler()
         for line in body.split("\n"):
-            try:
+            with contextlib.suppress(ValueError, TypeError):
                 acc.feed(line)
-            except (ValueError, TypeError):
-                pass
         acc.close()
         return
     ops = parse(body)
@@ -270,7 +269,9 @@ def test_one_input(data: bytes) -> None:
         return
     expected = summary(out, acc)
 
-    split = [e for op, f in ops for op2, f2 in per_char(op, f) if (e := to_event(op2, f2)) is not None]
+    split = [
+        e for op, f in ops for op2, f2 in per_char(op, f) if (e := to_event(op2, f2)) is not None
+    ]
     out2, acc2 = run(split, inp.flags)
     check_calls(out2, inp.flags)
     if not inp.flags & 2:  # the length limit may fall inside a different event

@@ -95,7 +95,8 @@ TOOL_CALL_SAMPLES = [
     "C\t0\t0\tc1\tget\t{\"a\":1} x\nT\t0\thello\nF\t0\tstop",
     "C\t1\t0\tc9\tget\t{\nF\t1\tlength\nF\t0\tstop",
     "A0\nAS\t1\ttoolu_1\tget\t\nAD\t1\t{\"city\"\nAD\t1\t: \"Oslo\"}\nAE\t1\nAM\ttool_use",
-    "A0\nAT\t0\tLet me check.\nAS\t1\tt2\tput\t{\"x\": 1}\nAE\t1\nAS\t2\tt3\tget\t\nAD\t2\t{\"a\nAM\tmax_tokens",
+    "A0\nAT\t0\tLet me check.\nAS\t1\tt2\tput\t{\"x\": 1}\nAE\t1\n"
+    "AS\t2\tt3\tget\t\nAD\t2\t{\"a\nAM\tmax_tokens",
     "RS\t0\tfc_1\tcall_1\tget\nRD\tfc_1\t0\t{\"ci\nRD\tfc_1\t0\tty\":\"Rome\"}\nRE\tfc_1\t0\t{\"city\":\"Rome\"}\nRC\tcompleted",
     "RT\thi\nRS\t1\tfc_2\tcall_2\tput\nRE\tfc_2\t1\t[true]\nRC\tincomplete",
 ]
@@ -121,8 +122,11 @@ def builtin() -> dict[str, list[bytes]]:
     for doc in JSON_SAMPLES:
         seeds["json"] += _variants(doc, rng, (0, 1, 14))
         seeds["snapshot"] += _variants(doc, rng, (0, 1))
-    seeds["json"] += [encode(b'"\xff"', flags=1), encode(b'{"a":"\xc3\xa9"}\xc3', flags=1),
-                      encode(b"\xef\xbb\xbf[1]", flags=1)]
+    seeds["json"] += [
+        encode(b'"\xff"', flags=1),
+        encode(b'{"a":"\xc3\xa9"}\xc3', flags=1),
+        encode(b"\xef\xbb\xbf[1]", flags=1),
+    ]
     for doc in MARKDOWN_SAMPLES:
         seeds["code_blocks"] += _variants(doc, rng, (0, 1, 2))
     for doc in OBJECT_SAMPLES:

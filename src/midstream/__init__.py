@@ -1,4 +1,14 @@
-"""midstream: parse LLM output while it streams."""
+"""midstream: parse LLM output while it streams.
+
+Sans-I/O parsers that turn a model's answer, fed chunk by chunk, into events
+the moment each piece of structure completes: :class:`JsonStream` (JSON
+values with paths), :class:`ModelStream` (validated into a Pydantic model),
+:class:`ToolCallAssembler` (tool calls), :class:`CodeBlocks` (fenced code),
+:class:`ObjectExtractor` (JSON values in prose or JSON Lines),
+:class:`SSEDecoder`, and the text splitters :class:`Lines`,
+:class:`Sentences` and :class:`Words`. Adapters connect them to the openai SDK
+and to any sync or async iterable.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +66,81 @@ from ._tool_calls import ToolCall, ToolCallAssembler, UnknownToolError
 from ._types import JSONValue, Parser, Path
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "BadRecord",
+    "CodeBlockDone",
+    "CodeBlockStart",
+    "CodeBlocks",
+    "CodeDelta",
+    "ContentDelta",
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_EVENT_SIZE",
+    "DEFAULT_MAX_HOLD",
+    "DEFAULT_MAX_NESTING",
+    "DEFAULT_MAX_NUMBER_LENGTH",
+    "DEFAULT_MAX_OBJECT_LENGTH",
+    "DEFAULT_MAX_STRING_LENGTH",
+    "DEFAULT_MAX_UNIT_LENGTH",
+    "ErrorKind",
+    "Event",
+    "FieldInvalid",
+    "FieldValidated",
+    "Finish",
+    "IncompleteJsonError",
+    "ItemInvalid",
+    "JSONValue",
+    "JsonEvent",
+    "JsonStream",
+    "JsonSyntaxError",
+    "LimitExceededError",
+    "Lines",
+    "ModelStream",
+    "ObjectAbandoned",
+    "ObjectDone",
+    "ObjectExtractor",
+    "ParseError",
+    "Parser",
+    "Path",
+    "PathPattern",
+    "SSEDecoder",
+    "Sentences",
+    "ServerSentEvent",
+    "StreamTimeout",
+    "StringDelta",
+    "TextDelta",
+    "ToolArgumentsDelta",
+    "ToolCall",
+    "ToolCallAssembler",
+    "ToolCallDone",
+    "ToolCallError",
+    "ToolCallStart",
+    "Truncated",
+    "UnknownToolError",
+    "ValueDone",
+    "ValueKind",
+    "ValueStart",
+    "Words",
+    "aiter_events",
+    "aiter_items",
+    "aiter_objects",
+    "astream_events",
+    "astream_model",
+    "iter_events",
+    "iter_items",
+    "iter_objects",
+    "iter_sse",
+    "iter_sse_json",
+    "stream_events",
+    "stream_model",
+]
+
+# Public names say they live in "midstream", not in a private module (as httpx does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("midstream._"):
+        try:
+            _obj.__module__ = "midstream"
+        except (AttributeError, TypeError):  # pragma: no cover - aliases and constants
+            pass
+del _name, _obj

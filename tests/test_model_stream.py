@@ -110,6 +110,15 @@ class Color(enum.Enum):
     GREEN = "green"
 
 
+INFO_CALLS: list[tuple[str, str, tuple[str, ...]]] = []
+
+
+def record_info(cls: Any, value: Any, info: ValidationInfo) -> Any:
+    """A field validator that reads info.data: records what it saw."""
+    INFO_CALLS.append((cls.__name__, str(info.field_name), tuple(sorted(info.data))))
+    return value
+
+
 class Spec:
     """A type the random model uses, with strategies for valid and invalid JSON values."""
 
@@ -223,11 +232,13 @@ class ModelSpec(Spec):
         forbid: bool,
         by_name: bool,
         tag: str | None = None,
+        info_field: str | None = None,
     ):
         self.fields = fields  # (name, spec, required, alias)
         self.forbid = forbid
         self.by_name = by_name
         self.tag = tag  # the Literal value of "kind" in a discriminated union
+        self.info_field = info_field  # a field with a validator that reads info.data
         self._model: Any = None
 
     def model(self) -> Any:
@@ -244,8 +255,11 @@ class ModelSpec(Spec):
             config = ConfigDict(
                 extra="forbid" if self.forbid else "ignore", populate_by_name=self.by_name
             )
+            validators = {}
+            if self.info_field is not None:
+                validators["check"] = field_validator(self.info_field)(record_info)
             self._model = create_model(  # type: ignore[call-overload]
-                f"M{next(_names)}", __config__=config, **definitions
+                f"M{next(_names)}", __config__=config, __validators__=validators, **definitions
             )
         return self._model
 
@@ -333,7 +347,8 @@ def model_specs(draw: st.DrawFn, depth: int = 0, tag: str | None = None) -> Mode
         required = draw(st.booleans())
         alias = draw(st.sampled_from([None, None, name.upper() + "_"]))
         fields.append((name, spec, required, alias))
-    return ModelSpec(fields, draw(st.booleans()), draw(st.booleans()), tag)
+    info_field = draw(st.none() | st.sampled_from(names))
+    return ModelSpec(fields, draw(st.booleans()), draw(st.booleans()), tag, info_field)
 
 
 @st.composite
@@ -365,8 +380,17 @@ def declared_paths(spec: Spec, value: Any, path: tuple[Any, ...] = ()) -> Iterat
     """Every path the type declares in a valid value (the root included)."""
     yield path
     if spec.declared_inside:
+        model = spec
+        while isinstance(model, (OptionalSpec, TaggedSpec)) and value is not None:
+            model = model.inner if isinstance(model, OptionalSpec) else model.branch(value)
+        whole = set()  # a field whose validator reads info is validated whole
+        if isinstance(model, ModelSpec) and model.info_field is not None:
+            whole = {k for n, _s, _r, a in model.fields if n == model.info_field for k in (n, a)}
         for key, sub in spec.children(value):
-            yield from declared_paths(sub, value[key], (*path, key))
+            if key in whole:
+                yield (*path, key)
+            else:
+                yield from declared_paths(sub, value[key], (*path, key))
 
 
 def spec_at(spec: Spec, value: Any, path: tuple[Any, ...]) -> tuple[Spec, list[tuple[Any, ...]]]:
@@ -381,6 +405,36 @@ def spec_at(spec: Spec, value: Any, path: tuple[Any, ...]) -> tuple[Spec, list[t
         spec = dict(spec.children(value))[key]
         value = value[key]
     return spec, tags
+
+
+def waits_for(spec: Spec, value: Any, path: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The values a field whose validator reads info.data waits for.
+
+    The fields defined before it, or its model, if one of them is not in the document.
+    """
+    if not path:
+        return []
+    parent, _ = spec_at(spec, value, path[:-1])
+    obj = at_value(value, path[:-1])
+    while isinstance(parent, (OptionalSpec, TaggedSpec)) and obj is not None:
+        parent = parent.inner if isinstance(parent, OptionalSpec) else parent.branch(obj)
+    if not isinstance(parent, ModelSpec) or parent.info_field is None:
+        return []
+    keys = {name: [k for k in (name, alias) if k] for name, _s, _r, alias in parent.fields}
+    if path[-1] not in keys[parent.info_field]:
+        return []
+    before = [] if parent.tag is None else [["kind"]]
+    for name, _s, _r, _a in parent.fields:
+        if name == parent.info_field:
+            break
+        before.append(keys[name])
+    waits = []
+    for choices in before:
+        present = [k for k in choices if k in obj]
+        if not present:
+            return [path[:-1]]
+        waits += [(*path[:-1], k) for k in present]
+    return waits
 
 
 def set_at(value: Any, path: tuple[Any, ...], new: Any) -> Any:
@@ -405,11 +459,16 @@ def test_random_models_valid_instances(data: st.DataObject) -> None:
     text = data.draw(dumps(value))
     chunks = data.draw(split_points(text))
 
+    INFO_CALLS.clear()
     stream = ModelStream(model)
     batches = feed_all(stream, chunks)
     assert stream.close() == []
+    ours = sorted(INFO_CALLS)
+    INFO_CALLS.clear()
     expected = model.model_validate_json(text)
     assert stream.value == expected
+    # Validators that read info.data ran as often as pydantic runs them, seeing the same fields.
+    assert ours == sorted(INFO_CALLS)
 
     events = validation_events(batches)
     assert not [e for e in events if type(e) is FieldInvalid]
@@ -422,7 +481,7 @@ def test_random_models_valid_instances(data: st.DataObject) -> None:
         assert path in validated, path
         done = max(
             batch_of(batches, lambda e, p=p: type(e) is ValueDone and e.path == p)
-            for p in [path, *spec_at(spec, value, path)[1]]
+            for p in [path, *spec_at(spec, value, path)[1], *waits_for(spec, value, path)]
         )
         got = batch_of(batches, lambda e, p=path: type(e) is FieldValidated and e.path == p)
         assert got == done, path
@@ -482,6 +541,8 @@ def test_random_models_invalid_instances(data: st.DataObject) -> None:
         closing_quote = text.index('"zz_unknown"') + len('"zz_unknown"') - 1
         ends = itertools.accumulate(map(len, chunks))
         done = next(i for i, end in enumerate(ends) if end > closing_quote)
+    if how == "value":  # a field whose validator reads info.data waits for the fields before it
+        tags = [*tags, *waits_for(spec, value, bad_path)]
     for tag_path in tags:  # a union branch is known only once its discriminator completes
         tag_done = batch_of(batches, lambda e, p=tag_path: type(e) is ValueDone and e.path == p)
         done = max(done, tag_done)
@@ -1065,12 +1126,22 @@ def test_with_info_field_validator_runs_with_its_field_once_the_fields_before_it
 def test_with_info_field_validator_waits_for_the_fields_before_it() -> None:
     calls.clear()
     s = ModelStream(SeesData)
-    batches = feed_all(s, ['{"m": 1, ', '"k": 3, ', '"n": 2}'])
+    batches = feed_all(s, ['{"m": 1, ', '"n": 2, ', '"k": 3}'])
     m = next(e for e in validation_events(batches) if e.path == ("m",))
-    assert batch_of(batches, lambda e: e is m) == 2  # with its model: "n" came after it
+    assert batch_of(batches, lambda e: e is m) == 1  # "n" came after it: once "n" is done
     assert calls == ["m sees ['n']"]  # validated once, as pydantic does
     s.close()
     assert s.value == SeesData(n=2, m=1, k=3)
+
+    calls.clear()
+    s = ModelStream(SeesData)
+    batches = feed_all(s, ['{"m": 1, ', '"k": 3}'])  # "n" never comes: with the model
+    m = next(e for e in validation_events(batches) if e.path == ("m",))
+    assert batch_of(batches, lambda e: e is m) == 1
+    assert calls == ["m sees []"]
+    with pytest.raises(ValidationError) as caught:
+        s.close()
+    assert type_and_loc(caught.value.errors()) == [("missing", ("n",))]
 
 
 def test_string_deltas_pass_through() -> None:

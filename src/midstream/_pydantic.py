@@ -113,7 +113,7 @@ def _deferred_passthrough(name: str) -> Callable[[Any, Any], Any]:
     def passthrough(value: Any, handler: Any) -> Any:
         frame = _SLOT.get()
         if frame.early is None or name not in frame.early:
-            return handler(value)  # validated here, with the fields before it in info.data
+            return handler(value)  # absent: its default
         if frame.failed and name in frame.failed:
             raise frame.failed[name].error
         return frame.values[name]
@@ -121,16 +121,10 @@ def _deferred_passthrough(name: str) -> Callable[[Any, Any], Any]:
     return passthrough
 
 
-def _capture(value: Any, handler: Any) -> Any:
-    """Validate, and keep the field's own result (its errors not prefixed by its key)."""
-    frame = _SLOT.get()
-    try:
-        result = handler(value)
-    except _validation_error() as exc:
-        frame.captured = _Failed(exc)
-        raise
-    frame.captured = result
-    return result
+def _capture(value: Any) -> Any:
+    """After a field validated: keep its value (the model around it may still fail)."""
+    _SLOT.get().captured = value
+    return value
 
 
 def _around(schema: Schema, function: Callable[[Any, Any], Any], inner: Schema | None) -> Schema:
@@ -138,6 +132,37 @@ def _around(schema: Schema, function: Callable[[Any, Any], Any], inner: Schema |
     if schema.get("type") == "default":
         return {**schema, "schema": _wrap(function, inner)}
     return _wrap(function, inner)
+
+
+def _after(schema: Schema, function: Callable[[Any], Any]) -> Schema:
+    """``function`` run after a field's schema, inside its default (if any)."""
+    inner = schema["schema"] if schema.get("type") == "default" else schema
+    after = {
+        "type": "function-after",
+        "function": {"type": "no-info", "function": function},
+        "schema": inner,
+    }
+    return {**schema, "schema": after} if schema.get("type") == "default" else after
+
+
+def _rebase(errors: list[Any], title: str) -> ValidationError:
+    """A ValidationError of ``errors`` with the first element of each ``loc`` dropped."""
+    from pydantic_core import PydanticCustomError
+
+    error_type = _validation_error()
+    details: list[Any] = []
+    for e in errors:
+        detail: Any = {"type": e["type"], "loc": tuple(e["loc"][1:]), "input": e["input"]}
+        if "ctx" in e:
+            detail["ctx"] = e["ctx"]
+        try:
+            error_type.from_exception_data(title, [detail])
+        except KeyError:  # a custom error type: keep its message as it was
+            message = e["msg"].replace("{", "{{").replace("}", "}}")
+            detail["type"] = PydanticCustomError(e["type"], message, e.get("ctx"))
+            detail.pop("ctx", None)
+        details.append(detail)
+    return error_type.from_exception_data(title, details)
 
 
 def _item_passthrough(value: Any, handler: Any) -> Any:
@@ -445,7 +470,7 @@ class _Compiler:
                 pos: _Pos | None = None
                 inner = resolved["schema"] if resolved.get("type") == "default" else resolved
                 own = {k: v for k, v in field.items() if k != "validation_alias"}
-                own["schema"] = _around(resolved, _capture, inner)
+                own["schema"] = _after(resolved, _capture)
                 early = {
                     **fields_schema,
                     "fields": {**earlier, name: own},
@@ -461,15 +486,16 @@ class _Compiler:
                     inner = resolved["schema"]
                 replaced = _around(resolved, _field_passthrough(name), inner)
             shallow_fields[name] = {**field, "schema": replaced}
-            earlier[name] = {
-                "type": "model-field",
-                "schema": {
-                    "type": "default",
-                    "schema": _wrap(_field_passthrough(name)),
-                    "default": None,
-                    "on_error": "omit",  # a field that failed is not in info.data
-                },
-            }
+            # In the models of the fields before an info-reading field: passed
+            # through, left out if it failed (as from info.data), defaulted if absent.
+            before: Schema = {"schema": _wrap(_field_passthrough(name)), "on_error": "omit"}
+            if resolved.get("type") == "default":
+                before.update(
+                    (k, resolved[k])
+                    for k in ("default", "default_factory", "default_factory_takes_data")
+                    if k in resolved
+                )
+            earlier[name] = {"type": "model-field", "schema": {"type": "default", **before}}
             core.template[name] = None
             names = dict(key_lists)[name]
             for prio, key in enumerate(names):
@@ -663,9 +689,11 @@ def _validation_error() -> type[ValidationError]:
     return ValidationError
 
 
-def _shallow(validator: SchemaValidator, raw: Any, slot: Any) -> Any:
+def _shallow(validator: SchemaValidator, raw: Any, slot: Any, *, as_json: bool = False) -> Any:
     token = _SLOT.set(slot)
     try:
+        if as_json:
+            return validator.validate_json(json.dumps(raw))
         return validator.validate_python(raw)
     except _validation_error() as exc:
         return _Failed(exc)
@@ -884,7 +912,6 @@ class _Engine(JsonStream):
             name = frame.cur_name
             if name is None:
                 return  # an extra key
-            value = _raw_or_value(result, raw)
             if frame.core.multi:  # alias and name both accepted: the alias wins
                 prio = frame.prio
                 if prio is None:
@@ -893,21 +920,17 @@ class _Engine(JsonStream):
                     return
                 prio[name] = frame.cur_prio
             frame.seen.add(name)
-            frame.values[name] = value
+            frame.values[name] = _raw_or_value(result, raw)
             if result is _NO:  # its validator reads info
-                result = self._validate_early(frame, name, path, raw)
-                if result is _NO:  # not all the fields before it are here: with the model
+                result = self._validate_early(frame, name, path, raw, frame.cur_loc)
+                if result is _NO:  # not all the fields before it are here yet
                     if frame.deferred is None:
                         frame.deferred = []
                     frame.deferred.append((name, path, frame.cur_loc))
                     return
-                frame.values[name] = _raw_or_value(result, raw)
-            if type(result) is _Failed:
-                if frame.failed is None:
-                    frame.failed = {}
-                frame.failed[name] = result
-            elif frame.failed:
-                frame.failed.pop(name, None)
+            self._record(frame, name, result)
+            if frame.deferred:  # this may be a field that a waiting one needs
+                self._retry_deferred(frame)
         elif kind == _LIST:
             value = _raw_or_value(result, raw)
             out = frame.out
@@ -936,26 +959,63 @@ class _Engine(JsonStream):
             if frame.cur_key in frame.core.keys:
                 self._choose_branch(frame, raw)
 
-    def _validate_early(self, frame: _Frame, name: str, path: Path, raw: Any) -> Any:
-        """Validate a field whose validator reads ``info.data`` if the fields before it are in.
+    @staticmethod
+    def _record(frame: _Frame, name: str, result: Any) -> None:
+        """Keep a model field's result for the model's pass."""
+        if type(result) is _Failed:
+            if frame.failed is None:
+                frame.failed = {}
+            frame.failed[name] = result
+        elif frame.failed:
+            frame.failed.pop(name, None)
 
-        Returns its result (and reports it), or _NO to leave it to its model.
+    def _retry_deferred(self, frame: _Frame) -> None:
+        """Validate the waiting info-reading fields whose earlier fields are all in now."""
+        pending = frame.deferred or []
+        progress = True
+        while progress:  # one that validates may be what another waits for
+            progress = False
+            for entry in list(pending):
+                name, path, loc = entry
+                result = self._validate_early(frame, name, path, frame.values[name], loc)
+                if result is not _NO:
+                    pending.remove(entry)
+                    self._record(frame, name, result)
+                    progress = True
+
+    def _validate_early(
+        self, frame: _Frame, name: str, path: Path, raw: Any, loc: Any, force: bool = False
+    ) -> Any:
+        """Validate a field whose validator reads ``info.data`` once the fields before it are in.
+
+        ``info.data`` holds those fields as pydantic would have them (with
+        ``force``, at the model's end: the ones that came, and defaults).
+        Returns its result (and reports it), or _NO if it must wait.
         """
         validator, earlier = frame.core.early[name]
         early = frame.early
-        for other in earlier:
-            pending = other in frame.core.early and other not in (early or ())
-            if pending or other not in frame.seen:
-                return _NO
+        if not force:
+            for other in earlier:
+                pending = other in frame.core.early and other not in (early or ())
+                if pending or other not in frame.seen:
+                    return _NO
+        payload = {other: None for other in earlier if other in frame.seen}
+        payload[name] = raw
         frame.captured = _NO
-        _shallow(validator, {**dict.fromkeys(earlier), name: raw}, frame)
+        # JSON mode: pydantic's JSON rules and error types, as for any field.
+        outcome = _shallow(validator, payload, frame, as_json=True)
         result = frame.captured
+        if type(outcome) is _Failed:
+            own = [e for e in outcome.error.errors() if e["loc"][:1] == (name,)]
+            if own:  # (the others are fields before it, missing: not its business)
+                result = _Failed(_rebase(own, outcome.error.title))
+        frame.values[name] = _raw_or_value(result, raw)
         if early is None:
             early = frame.early = set()
         early.add(name)
         events: list[Any] = self._events
         if type(result) is _Failed:
-            events.append(FieldInvalid(path, _errors(result, (*frame.base, frame.cur_loc))))
+            events.append(FieldInvalid(path, _errors(result, (*frame.base, loc))))
         else:
             events.append(FieldValidated(path, result))
         return result
@@ -1013,11 +1073,19 @@ class _Engine(JsonStream):
         """The result of a container that just closed."""
         kind = frame.kind
         if kind == _MODEL:
+            if frame.deferred:  # info-reading fields still waiting: now, in field order
+                waiting = {entry[0]: entry for entry in frame.deferred}
+                frame.deferred = None
+                for name in frame.core.early:
+                    if name in waiting:
+                        _, path, loc = waiting[name]
+                        result = self._validate_early(
+                            frame, name, path, frame.values[name], loc, force=True
+                        )
+                        self._record(frame, name, result)
             result = _shallow(frame.core.shallow, raw, frame)
             if type(result) is not _Failed:
                 result = frame.core.build(result, raw)
-            if frame.deferred:
-                self._deferred_events(frame, result)
         elif kind == _LIST:
             frame.i = 0
             result = _shallow(frame.core.shallow, raw, frame)
@@ -1031,19 +1099,6 @@ class _Engine(JsonStream):
         for layer in frame.layers:
             result = _shallow(layer, raw, result)
         return result
-
-    def _deferred_events(self, frame: _Frame, result: Any) -> None:
-        events: list[Any] = self._events
-        for name, path, loc in frame.deferred or ():
-            if type(result) is _Failed:
-                prefix = (*frame.base, loc)
-                n = len(prefix)
-                errors = [e for e in _errors(result, frame.base) if tuple(e["loc"][:n]) == prefix]
-                if errors:
-                    events.append(FieldInvalid(path, errors))
-                # else: the field is fine but its model failed; its value is unknown
-            else:
-                events.append(FieldValidated(path, getattr(result, name)))
 
     # --- partial -------------------------------------------------------------------------
 

@@ -416,8 +416,14 @@ class _Compiler:
             core = self._dict(schema, pos.config)
         elif kind == "tagged-union":
             core = self._tagged(schema, pos.config)
-        if core is None:
-            return  # a leaf: the whole schema validates the whole value
+        if core is None:  # a leaf: the whole schema validates the whole value
+            plain = schema if set(schema) <= {"type", "metadata"} and not layers else {}
+            identity = _IDENTITY.get(plain.get("type"))
+            config = pos.config
+            if identity is str and any(config.get(k) for k in _STR_CONFIG):
+                identity = None
+            pos.identity = identity
+            return
         pos.core = core
         pos.null_ok = null_ok
         pos.layers = tuple(
@@ -549,6 +555,18 @@ class _Compiler:
         return _TaggedCore(keys, choices, self.validator(shallow, config))
 
 
+# Leaf schemas that return a JSON value of this type unchanged, with no constraints.
+_IDENTITY: Final[dict[Any, type]] = {"str": str, "int": int, "float": float, "bool": bool}
+# Config that changes what a str field makes of a string.
+_STR_CONFIG: Final = (
+    "str_strip_whitespace",
+    "str_to_lower",
+    "str_to_upper",
+    "str_max_length",
+    "str_min_length",
+)
+
+
 class _FieldKey:
     """A key of a model: which field it fills, with what priority, validated how."""
 
@@ -648,7 +666,17 @@ _Core = _ModelCore | _ListCore | _DictCore | _TaggedCore
 class _Pos:
     """How the value at one position of the document is validated."""
 
-    __slots__ = ("_full", "_json", "compiler", "config", "core", "layers", "null_ok", "schema")
+    __slots__ = (
+        "_full",
+        "_json",
+        "compiler",
+        "config",
+        "core",
+        "identity",
+        "layers",
+        "null_ok",
+        "schema",
+    )
 
     def __init__(self, compiler: _Compiler, schema: Schema, config: Schema) -> None:
         self.compiler = compiler
@@ -659,9 +687,14 @@ class _Pos:
         self.null_ok = False
         self._full: SchemaValidator | None = None
         self._json = False
+        # A JSON value of this exact type validates to itself (a plain str, int,
+        # bool or float field, no constraints): no need to ask pydantic.
+        self.identity: type | None = None
 
     def validate(self, raw: Any) -> Any:
         """Validate a complete raw value with this position's whole schema."""
+        if type(raw) is self.identity:
+            return raw
         full = self._full
         if full is None:
             full = self._full = self.compiler.validator(self.schema, self.config)

@@ -1144,6 +1144,24 @@ def test_with_info_field_validator_waits_for_the_fields_before_it() -> None:
     assert type_and_loc(caught.value.errors()) == [("missing", ("n",))]
 
 
+def test_a_schema_it_cannot_take_apart_is_validated_whole(monkeypatch: Any) -> None:
+    import midstream._pydantic as impl
+
+    class Odd(BaseModel):
+        a: int
+
+    def refuse(*args: Any) -> Any:
+        raise NotImplementedError("an unknown schema")
+
+    monkeypatch.setattr(impl._Compiler, "position", refuse)
+    with pytest.warns(RuntimeWarning, match="field by field"):
+        s = ModelStream(Odd)
+    events = validation_events([s.feed('{"a": 1}')])
+    assert events == [FieldValidated((), Odd(a=1))]
+    s.close()
+    assert s.value == Odd(a=1)
+
+
 def test_string_deltas_pass_through() -> None:
     s = ModelStream(Order)
     events = s.feed('{"items": [{"sku": "ab')

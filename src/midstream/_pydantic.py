@@ -57,6 +57,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
+import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast
 
@@ -741,13 +742,24 @@ def _plan_uncached(tp: Any) -> _Pos:
         if not tp.__pydantic_complete__:
             tp.model_rebuild()  # raises if a name is still missing
         schema = tp.__pydantic_core_schema__
-        title = tp.__pydantic_validator__.title
+        validator: Any = tp.__pydantic_validator__
     else:
         adapter = TypeAdapter(tp)
         schema = adapter.core_schema
-        title = adapter.validator.title
-    compiler = _Compiler(cast(Schema, schema), {"title": title})
-    return compiler.position(compiler.root_schema, compiler.root_config)
+        validator = adapter.validator
+    try:
+        compiler = _Compiler(cast(Schema, schema), {"title": validator.title})
+        return compiler.position(compiler.root_schema, compiler.root_config)
+    except Exception as exc:  # a schema this module does not know how to take apart
+        warnings.warn(
+            f"midstream cannot validate {tp!r} field by field ({exc!r}); the whole"
+            " document is validated when it completes",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        pos = _Pos(cast(Any, None), cast(Schema, schema), {})
+        pos._full = validator
+        return pos
 
 
 _plan_cached = functools.lru_cache(maxsize=256)(_plan_uncached)

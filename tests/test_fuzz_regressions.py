@@ -17,6 +17,7 @@ from helpers import chunkings, run
 from midstream import (
     CodeBlocks,
     ErrorKind,
+    IncompleteJsonError,
     JsonStream,
     JsonSyntaxError,
     LimitExceededError,
@@ -125,3 +126,29 @@ def test_max_hold_error_does_not_depend_on_the_chunking() -> None:
         for chunks in chunkings(text, tokens=False)
     }
     assert len(results) == 1, results
+
+
+# --- test_hostile (streams cut in the middle of a token) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        pytest.param("[12", 2, id="int-in-array"),
+        pytest.param('{"a": -3.5', 7, id="float-in-object"),
+        pytest.param('[{"b": [1e5', 9, id="exponent-deep"),
+    ],
+)
+def test_a_number_cut_by_the_end_of_the_stream_inside_a_container_is_not_done(
+    text: str, column: int
+) -> None:
+    # test_hostile: close() completed the number the stream was cut in ("[12"
+    # might have been "[123]") and put its ValueDone into the error's events, so
+    # a consumer of ParseError.events took a cut number for a final one. Only a
+    # root number ends at close(). Fixed in _json_core._finish.
+    p = JsonStream()
+    p.feed(text)
+    with pytest.raises(IncompleteJsonError) as info:
+        p.close()
+    assert info.value.events == []
+    assert f"Unfinished number {text[column - 1:]!r} at line 1 column {column}" in info.value.msg

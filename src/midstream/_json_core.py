@@ -437,8 +437,10 @@ class JsonCore:
         state = self._state
         if state == _NUMBER:
             number = self._pending
-            if _VALID_NUMBER(number) or _valid_number_prefix(number) < len(number):
-                # complete, or broken (not merely cut short): a value or a syntax error
+            # A root number ends here; one inside a container was cut short ("[12"
+            # may have been "[123]"), unless it is broken already: a syntax error.
+            complete = _VALID_NUMBER(number) is not None and not self._stack
+            if complete or _valid_number_prefix(number) < len(number):
                 self._pending = ""
                 state = self._state = self._complete_number(number, 0, "")
         if state == _END:
@@ -461,12 +463,11 @@ class JsonCore:
         elif not self._stack and state == _VALUE:
             msg = "Expecting a value, found the end of the stream"
         else:
-            open_ = ", ".join("object" if k == _OBJECT else "array" for k in self._stack)
             expected = "',' or a closing bracket" if state == _AFTER else _EXPECTED[state]
-            msg = (
-                f"Expecting {expected}, found the end of the stream "
-                f"(still open: {open_})"
-            )
+            msg = f"Expecting {expected}, found the end of the stream"
+        if self._stack:
+            open_ = ", ".join("object" if k == _OBJECT else "array" for k in self._stack)
+            msg += f" (still open: {open_})"
         raise self._fail(IncompleteJsonError, ErrorKind.UNEXPECTED_END, msg, here)
 
     # --- strings ----------------------------------------------------------------

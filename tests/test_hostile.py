@@ -1,0 +1,799 @@
+"""Hostile input: every parser must not crash, hang, lose text or take unbounded memory.
+
+Each item of issue 8 is a test here. Memory is measured with tracemalloc,
+time with the process's CPU time (``time.process_time``), so that other work
+on the machine does not decide the verdict.
+
+Sizes: CI runs reduced sizes that keep this file near 30 seconds; set
+``MIDSTREAM_HOSTILE_FULL=1`` for the issue's full sizes (a 50 MB string fed
+one byte at a time, 100 KB against 1 MB for the linear-time checks), which
+take several minutes. Every test prints what it measured (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import math
+import os
+import pkgutil
+import random
+import re
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jiter
+import pytest
+from pydantic import BaseModel
+
+import midstream
+from helpers import chunkings, merge_deltas, run, split_at
+from midstream import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_NUMBER_LENGTH,
+    BadRecord,
+    CodeBlockDone,
+    CodeBlocks,
+    CodeBlockStart,
+    CodeDelta,
+    ErrorKind,
+    IncompleteJsonError,
+    JsonStream,
+    JsonSyntaxError,
+    LimitExceededError,
+    Lines,
+    ModelStream,
+    ObjectDone,
+    ObjectExtractor,
+    ParseError,
+    Sentences,
+    ServerSentEvent,
+    SSEDecoder,
+    StringDelta,
+    TextDelta,
+    ToolCallAssembler,
+    ToolCallError,
+    ValueDone,
+    ValueStart,
+    Words,
+    iter_sse_json,
+)
+
+FULL = os.environ.get("MIDSTREAM_HOSTILE_FULL") == "1"
+MiB = 1024 * 1024
+
+
+def traced(fn: Callable[[], Any]) -> tuple[Any, int, int]:
+    """Run ``fn`` under tracemalloc: (result, bytes still held, peak bytes)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = fn()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, current, peak
+
+
+def cpu(fn: Callable[[], Any], repeat: int = 1) -> float:
+    """Best CPU time of ``fn`` over ``repeat`` runs, in seconds."""
+    best = math.inf
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def feed_all(parser: Any, chunks: Iterator[Any] | list[Any]) -> list[Any]:
+    events: list[Any] = []
+    for chunk in chunks:
+        events += parser.feed(chunk)
+    return events + parser.close()
+
+
+def pieces(text: Any, size: int) -> Iterator[Any]:
+    """``text`` in chunks of ``size`` (a stream's reads), lazily."""
+    return (text[i : i + size] for i in range(0, len(text), size))
+
+
+def canon(value: Any) -> str:
+    """Type-exact comparison: 1, 1.0, True and -0.0 differ."""
+    return json.dumps(value)
+
+
+# --- deep nesting ------------------------------------------------------------------------
+
+NESTING = ["[", '{"a":']
+
+
+@pytest.mark.parametrize("unit", NESTING)
+@pytest.mark.parametrize("max_depth", [DEFAULT_MAX_DEPTH, 64])
+def test_a_million_nested_openers_one_char_at_a_time_stop_at_the_depth_limit(
+    unit: str, max_depth: int
+) -> None:
+    text = unit * (1_000_000 // len(unit))
+    parser = JsonStream(max_depth=max_depth)
+
+    def stream() -> tuple[LimitExceededError, int]:
+        for i, char in enumerate(text):  # one character per feed(), as a stream would
+            try:
+                parser.feed(char)
+            except LimitExceededError as exc:
+                return exc, i
+        raise AssertionError("a million openers were accepted")
+
+    (error, at), held, peak = traced(stream)
+    assert error.kind is ErrorKind.DEPTH_LIMIT
+    assert error.offset == at == max_depth * len(unit)
+    assert parser.depth == max_depth
+    assert "max_depth" in error.msg
+    # the rest of the million is refused at once, with the same error
+    with pytest.raises(LimitExceededError) as again:
+        parser.feed(text[at + 1 :])
+    assert again.value is error
+    # what was read still stands: the partial value is there, and no recursion
+    # limit is near (json.dumps recurses)
+    assert json.dumps(parser.snapshot()).count("[" if unit == "[" else "{") == max_depth
+    print(f"\n{max_depth} x {unit!r}: peak {peak / 1024:.0f} KiB, held {held / 1024:.0f} KiB")
+    assert peak < 4 * MiB
+
+
+@pytest.mark.parametrize("unit", NESTING)
+def test_a_million_nested_openers_in_any_chunks_give_the_same_error(unit: str) -> None:
+    text = unit * (1_000_000 // len(unit))
+    expected = (ErrorKind.DEPTH_LIMIT, DEFAULT_MAX_DEPTH * len(unit))
+    for size in (len(text), 65536, 7):
+        assert run(JsonStream, pieces(text, size))[1] == expected
+
+
+class Anything(BaseModel):
+    data: Any = None
+
+
+@pytest.mark.parametrize("unit", NESTING)
+def test_deep_nesting_is_a_limit_error_in_every_json_consumer(unit: str) -> None:
+    """ModelStream, tool-call arguments and SSE JSON data: no RecursionError anywhere."""
+    text = unit * 200_000
+    with pytest.raises(LimitExceededError):
+        feed_all(ModelStream(Anything), pieces('{"data": ' + text, 4096))
+    acc = ToolCallAssembler()
+    chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "c", "function": {"name": "f", "arguments": text}}]}}]}
+    (error,) = [e for e in feed_all(acc, [chunk]) if isinstance(e, ToolCallError)]
+    assert isinstance(error.error, LimitExceededError)
+    with pytest.raises(LimitExceededError):
+        list(iter_sse_json([ServerSentEvent(data=text)]))
+    with pytest.raises(ValueError):  # documented: event text that is not JSON
+        ToolCallAssembler().feed(text)
+
+
+# --- a long string ----------------------------------------------------------------------
+
+#: The issue's 50 MB in the full run; 128 KiB in CI (one feed() per byte costs
+#: a few microseconds, and tracemalloc slows it further).
+STRING_SIZE = 50 * 1000 * 1000 if FULL else 128 * 1024
+
+
+def test_a_long_string_in_one_byte_chunks_takes_memory_near_its_size() -> None:
+    data = b'{"s": "' + b"x" * STRING_SIZE + b'"}'
+    parser = JsonStream()
+    parser.feed(b"")  # warm up: the UTF-8 decoder is made on the first bytes
+
+    def stream() -> int:
+        feed = parser.feed
+        for i in range(len(data) - 2):
+            feed(data[i : i + 1])
+        return tracemalloc.get_traced_memory()[1]
+
+    streaming_peak, held, _ = traced(stream)
+    assert held < 1.3 * STRING_SIZE + MiB  # the text so far, in blocks
+    assert streaming_peak < 1.5 * STRING_SIZE + MiB
+
+    def finish() -> Any:
+        parser.feed(data[-2:])
+        parser.close()
+        return parser.value
+
+    value, _, close_peak = traced(finish)
+    assert value == {"s": "x" * STRING_SIZE}
+    print(
+        f"\n{STRING_SIZE} characters one byte at a time: streaming peak"
+        f" {streaming_peak / STRING_SIZE:.2f}x, held {held / STRING_SIZE:.2f}x,"
+        f" peak while joining the value {close_peak / STRING_SIZE:.2f}x its size"
+    )
+    assert close_peak < 3.5 * STRING_SIZE + MiB
+
+
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_a_long_string_stops_at_max_string_length(where: str) -> None:
+    limit = STRING_SIZE // 8
+    head = b'{"k": "' if where == "value" else b'{"'
+    data = head + b"x" * STRING_SIZE
+    expected = (ErrorKind.STRING_LIMIT, len(head) + limit)
+    for size in (1, 4096, len(data)):
+        assert run(lambda: JsonStream(max_string_length=limit), pieces(data, size))[1] == expected
+    parser = JsonStream(max_string_length=limit)
+
+    def stream() -> LimitExceededError:
+        with pytest.raises(LimitExceededError) as info:
+            for chunk in pieces(data, 1):
+                parser.feed(chunk)
+        return info.value
+
+    error, _, peak = traced(stream)
+    assert "max_string_length" in error.msg
+    assert peak < 1.5 * limit + MiB  # nothing past the limit was kept
+
+
+# --- numbers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e999999", "-1e999999", "1e-999999", "-0", "-0.0", "0", "1E+2", "1e2", "-1.5E-3",
+        "0.1e-400", "123456789012345678901234567890", "1.7976931348623157e308", "5e-324",
+        "9" * DEFAULT_MAX_NUMBER_LENGTH,
+    ],
+)
+def test_numbers_decode_as_json_loads_does(text: str) -> None:
+    expected = json.loads(text)
+    for doc in (text, f"[{text}]", f'{{"n": {text}}}'):
+        for chunks in chunkings(doc, tokens=False):
+            events, error = run(JsonStream, chunks)
+            assert error is None, (doc, error)
+            (root,) = [e for e in events if isinstance(e, ValueDone) and e.path == ()]
+            got = root.value if doc == text else next(iter(
+                root.value.values() if isinstance(root.value, dict) else root.value))
+            assert canon(got) == canon(expected), (doc, got)
+
+
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_million_digit_integer_is_a_limit_error_not_pythons_value_error(sign: str) -> None:
+    digits = sign + "1" * 1_000_000
+    with pytest.raises(ValueError) as stdlib:  # what json.loads does
+        json.loads(digits)
+    assert not isinstance(stdlib.value, ParseError)
+    for size in (len(digits), 4096):
+        parser = JsonStream()
+        with pytest.raises(LimitExceededError) as info:
+            feed_all(parser, pieces(digits, size))
+        assert (info.value.kind, info.value.offset) == (ErrorKind.NUMBER_LIMIT, 0)
+        assert "max_number_length" in info.value.msg
+    # with max_number_length raised, Python's own int limit applies, still as a limit error
+    for doc, offset in ((digits, 0), (f"[{digits}]", 1)):
+        parser = JsonStream(max_number_length=2_000_000)
+        parser.feed(doc[:50_000])
+        assert parser.snapshot() in (None, [])  # an int past the limit is never shown
+        with pytest.raises(LimitExceededError) as info:
+            feed_all(parser, [doc[50_000:]])
+        assert (info.value.kind, info.value.offset) == (ErrorKind.NUMBER_LIMIT, offset)
+        assert "set_int_max_str_digits" in info.value.msg
+
+
+def test_a_million_digit_fraction_decodes_as_json_loads_does_when_allowed() -> None:
+    text = "0." + "1234567890" * 100_000
+    parser = JsonStream(max_number_length=len(text))
+    feed_all(parser, pieces(text + " ", 65536))
+    assert parser.value == json.loads(text)
+    assert run(JsonStream, [text])[1] == (ErrorKind.NUMBER_LIMIT, 0)  # the default limit
+
+
+# --- bytes, BOMs, surrogates, controls, duplicate keys ------------------------------------
+
+
+def byte_chunkings(data: bytes) -> Iterator[list[bytes]]:
+    """Every chunking helpers.chunkings makes, cut between bytes."""
+    for chunks in chunkings(data.decode("latin-1"), tokens=False):
+        yield [c.encode("latin-1") for c in chunks]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'"\xff"', b'["ok", "\xc3\x28"]', b'{"a": "\xe2\x82"}', b'"\xed\xa0\x80"',
+        b'"\xc0\xaf"', b'"\xf4\x90\x80\x80"', b'"\xf8\x88\x80\x80\x80"', b"[1, \xff]",
+        b'\xff{"a": 1}', b'{"a": 1}\xc3', b'"caf\xc3\xa9 \xe2\x82"',
+    ],
+)
+def test_invalid_utf8_is_an_error_at_the_first_bad_byte(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    if b"\xed\xa0\x80" in data:
+        # json.loads decodes bytes with "surrogatepass" and takes an encoded
+        # surrogate; UTF-8 (RFC 3629) forbids it, and so does midstream.
+        assert json.loads(data) == "\ud800"
+    else:
+        with pytest.raises(ValueError):
+            json.loads(data)
+    for chunks in byte_chunkings(data):
+        assert run(JsonStream, chunks)[1] == (ErrorKind.INVALID_UTF8, bad), chunks
+    parser = JsonStream()
+    with pytest.raises(JsonSyntaxError) as info:
+        feed_all(parser, [data])
+    assert f"(byte {bad})" in str(info.value)
+
+
+def test_text_before_invalid_utf8_still_produces_its_events() -> None:
+    parser = JsonStream()
+    with pytest.raises(JsonSyntaxError) as info:
+        parser.feed(b'[1, "two", \xff')
+    assert [e for e in info.value.events if isinstance(e, ValueDone)] == [
+        ValueDone((0,), 1), ValueDone((1,), "two")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "verdict"),
+    [
+        (b'\xef\xbb\xbf{"a": 1}', "ok"),  # a BOM opening bytes: dropped, as json.loads does
+        (b'\xef\xbb\xbf"\xef\xbb\xbf"', "ok"),  # a second one is a character of the string
+        (b"[1, \xef\xbb\xbf2]", "error"),  # U+FEFF between tokens is not whitespace
+        (b"\xef\xbb\xbf\xef\xbb\xbf1", "error"),
+    ],
+)
+def test_a_utf8_bom_in_bytes_is_read_as_json_loads_reads_it(data: bytes, verdict: str) -> None:
+    if verdict == "ok":
+        expected = json.loads(data)
+        for chunks in byte_chunkings(data):
+            parser = JsonStream()
+            feed_all(parser, chunks)
+            assert parser.value == expected
+    else:
+        with pytest.raises(ValueError):
+            json.loads(data)
+        for chunks in byte_chunkings(data):
+            assert run(JsonStream, chunks)[1] is not None
+
+
+def test_a_bom_in_text_is_rejected_as_json_loads_rejects_it() -> None:
+    with pytest.raises(ValueError):
+        json.loads('\ufeff{"a": 1}')
+    assert run(JsonStream, ['\ufeff{"a": 1}'])[1] == (ErrorKind.UNEXPECTED_CHARACTER, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"\\ud800"', '"\\udc00"', '"\\ud800\\ud800"', '"\\udbff\\u0041"', '"a\\ud800b"',
+        '"\\ud83d\\ude00"', '{"\\ud800": "\\udfff"}', '["\\ud800", "\\ud83d\\ude00x"]',
+        '"\ud800 raw lone surrogate"',
+    ],
+)
+def test_lone_surrogates_decode_as_json_loads_decodes_them(text: str) -> None:
+    expected = json.loads(text)
+    for chunks in chunkings(text, tokens=False):
+        events, error = run(JsonStream, chunks)
+        assert error is None
+        assert events[-1].value == expected
+        for path in {e.path for e in events if isinstance(e, StringDelta)}:
+            texts = [e.text for e in events if isinstance(e, StringDelta) and e.path == path]
+            assert "".join(texts) == next(
+                e.value for e in events if isinstance(e, ValueDone) and e.path == path
+            )
+    # bytes carry lone surrogates only as escapes
+    if "\ud800" not in text:
+        parser = JsonStream()
+        feed_all(parser, [text.encode()])
+        assert parser.value == expected
+
+
+@pytest.mark.parametrize("code", range(0x20))
+def test_control_characters_raw_in_strings_are_errors_escaped_they_are_text(code: int) -> None:
+    char = chr(code)
+    with pytest.raises(ValueError):
+        json.loads(f'"a{char}b"')
+    assert run(JsonStream, [f'"a{char}b"'])[1] == (ErrorKind.CONTROL_CHARACTER, 2)
+    assert run(JsonStream, [f'{{"k{char}": 1}}'])[1] == (ErrorKind.CONTROL_CHARACTER, 3)
+    escaped = f'"a\\u{code:04x}b"'
+    parser = JsonStream()
+    feed_all(parser, [escaped])
+    assert parser.value == json.loads(escaped) == f"a{char}b"
+
+
+@pytest.mark.parametrize("code", [c for c in range(0x20) if chr(c) not in " \t\n\r"])
+def test_control_characters_outside_strings_are_errors(code: int) -> None:
+    char = chr(code)
+    for text, offset, kind in (
+        (f"{char}1", 0, ErrorKind.UNEXPECTED_CHARACTER),
+        (f"[1,{char}2]", 3, ErrorKind.UNEXPECTED_CHARACTER),
+        (f'{{"a"{char}: 1}}', 4, ErrorKind.UNEXPECTED_CHARACTER),
+        (f"[1]{char}", 3, ErrorKind.EXTRA_DATA),
+    ):
+        with pytest.raises(ValueError):
+            json.loads(text)
+        for chunks in chunkings(text, tokens=False):
+            assert run(JsonStream, chunks)[1] == (kind, offset), (text, chunks)
+
+
+def test_del_and_c1_controls_inside_strings_are_text_as_in_json_loads() -> None:
+    text = '"\x7f\x80\x9f\u2028\u2029"'
+    parser = JsonStream()
+    feed_all(parser, [text])
+    assert parser.value == json.loads(text)
+    assert run(JsonStream, ["[\x7f]"])[1] == (ErrorKind.UNEXPECTED_CHARACTER, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "scalars"),
+    [
+        ('{"a": 1, "a": 2}', [(("a",), 1), (("a",), 2)]),
+        ('{"a": {"x": 1}, "b": 0, "a": [2]}', [(("a", "x"), 1), (("b",), 0), (("a", 0), 2)]),
+        ('{"a": "x", "a": "y", "a": "z"}', [(("a",), "x"), (("a",), "y"), (("a",), "z")]),
+        ('[{"k": 1, "k": {"k": 2, "k": 3}}]',
+         [((0, "k"), 1), ((0, "k", "k"), 2), ((0, "k", "k"), 3)]),
+    ],
+)
+def test_duplicate_keys_last_wins_and_every_one_is_reported(
+    text: str, scalars: list[tuple[Any, Any]]
+) -> None:
+    expected = json.loads(text)
+    for chunks in chunkings(text, tokens=False):
+        events, error = run(JsonStream, chunks)
+        assert error is None
+        assert canon(events[-1].value) == canon(expected)  # the last wins, in json's key order
+        done = [(e.path, e.value) for e in events
+                if isinstance(e, ValueDone) and not isinstance(e.value, (dict, list))]
+        assert done == scalars  # and each duplicate was reported, in document order
+        starts = [e.path for e in events if isinstance(e, ValueStart)]
+        assert len(starts) == len([e for e in events if isinstance(e, ValueDone)])
+
+
+# --- a stream that ends in the middle of a token -------------------------------------------
+
+#: (text cut short, what close() must say: what was unfinished and where it began)
+CUTS = [
+    ("", "Expecting a value"),
+    ("  \n ", "Expecting a value"),
+    ('"ab', "Unterminated string starting at line 1 column 1"),
+    ('{"ab', "Unterminated property name starting at line 1 column 2"),
+    ('{"a"', "Expecting ':' after the property name"),
+    ('{"a":', "Expecting a value, found the end of the stream (still open: object)"),
+    ('"a\\', "Unterminated string starting at line 1 column 1"),
+    ('"\\u12', "Unterminated string starting at line 1 column 1"),
+    ('"\\ud83d', "Unterminated string starting at line 1 column 1"),
+    ("-", "Unfinished number '-' at line 1 column 1"),
+    ("1.", "Unfinished number '1.' at line 1 column 1"),
+    ("1e+", "Unfinished number '1e+' at line 1 column 1"),
+    ("[12", "Unfinished number '12' at line 1 column 2"),
+    ("tru", "Unfinished literal 'tru' at line 1 column 1"),
+    ("[nul", "Unfinished literal 'nul' at line 1 column 2"),
+    ("[1", "Unfinished number '1' at line 1 column 2; the stream ended inside it"
+           " (still open: array)"),
+    ("[1 ", "Expecting ',' or a closing bracket"),
+    ("[1,", "Expecting a value"),
+    ('{"a": 1,', "Expecting a property name in double quotes"),
+    ('[{"a": [', "still open: array, object, array"),
+    ('{\n  "list": [\n    "x', "Unterminated string starting at line 3 column 5"),
+]
+
+
+@pytest.mark.parametrize(("text", "needle"), CUTS, ids=[repr(c[0]) for c in CUTS])
+def test_close_says_what_was_unfinished_and_where(text: str, needle: str) -> None:
+    for chunks in chunkings(text, tokens=False):
+        parser = JsonStream()
+        for chunk in chunks:
+            parser.feed(chunk)
+        with pytest.raises(IncompleteJsonError) as info:
+            parser.close()
+        error = info.value
+        assert needle in error.msg, error.msg
+        assert (error.kind, error.offset) == (ErrorKind.UNEXPECTED_END, len(text))
+        assert error.line == text.count("\n") + 1
+        assert error.column == len(text) - (text.rfind("\n") + 1) + 1
+        with pytest.raises(IncompleteJsonError):  # and says it again
+            parser.close()
+
+
+def _lookup(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+#: One document with every kind of token, escapes, nesting and whitespace.
+EVERYTHING = (
+    '{"s": "a\\"b\\u00e9\\ud83d\\ude00\\n", "n": [-1.5e-3, 0, 12, 1E+2],'
+    ' "t": true, "f": false, "z": null,\n "o": {"e": {}, "a": [[]], "k": "v"}}'
+)
+
+
+@pytest.mark.parametrize("cut", range(len(EVERYTHING) + 1))
+def test_a_stream_cut_anywhere_keeps_what_it_emitted(cut: int) -> None:
+    """Cut the document at every character: the events before stand, close() says where."""
+    full = json.loads(EVERYTHING)
+    prefix = split_at(EVERYTHING, [cut])[0]
+    for chunks in (list(prefix), [prefix]):
+        parser = JsonStream()
+        events: list[Any] = []
+        for chunk in chunks:
+            events += parser.feed(chunk)
+        try:
+            events += parser.close()
+        except IncompleteJsonError as exc:
+            assert exc.offset == len(prefix)
+            assert exc.events == []  # close() adds nothing when it fails
+            if prefix.strip():  # the partial value is still there
+                partial = jiter.from_json(prefix.encode(), partial_mode="trailing-strings")
+                assert canon(parser.snapshot()) == canon(partial)
+        else:
+            assert cut == len(EVERYTHING)
+        for e in events:  # every value reported done is the document's own
+            if isinstance(e, ValueDone):
+                assert canon(e.value) == canon(_lookup(full, e.path)), (prefix, e)
+        strings = merge_deltas([e for e in events if isinstance(e, StringDelta)])
+        for e in strings:
+            assert _lookup(full, e.path).startswith(e.text)
+
+
+# --- many idle parsers ----------------------------------------------------------------
+
+
+class Item(BaseModel):
+    name: str
+    tags: list[str] = []
+
+
+IDLE = {
+    "JsonStream": (JsonStream, '{"name": "hel'),
+    "ModelStream": (lambda: ModelStream(Item), '{"name": "hel'),
+    "ObjectExtractor": (ObjectExtractor, 'Here: {"name": "hel'),
+    "CodeBlocks": (CodeBlocks, "Text\n```py\nprint("),
+    "ToolCallAssembler": (ToolCallAssembler, {"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"a": "b'}}]}}]}),
+    "SSEDecoder": (SSEDecoder, b'data: {"a": 1'),
+    "Lines": (Lines, "a line"),
+    "Words": (Words, "a wor"),
+    "Sentences": (Sentences, "One. Two"),
+}
+#: What a server may hold per open stream with 10,000 of them open.
+IDLE_BOUND = 16 * 1024
+
+
+def test_ten_thousand_idle_parsers_take_little_memory_each() -> None:
+    """10,000 JsonStreams alive at once; the other parsers' figure from 2,000 (it is per parser).
+
+    "fresh" is just made; "mid-stream" has read the first chunk of a stream
+    and waits for more, holding an unfinished string, line or call.
+    """
+    report = []
+    for name, (make, first_chunk) in IDLE.items():
+        n = 10_000 if name == "JsonStream" or FULL else 2_000
+        make().feed(first_chunk)  # warm up: caches, compiled plans
+        for state in ("fresh", "mid-stream"):
+            def create(
+                make: Any = make, state: str = state, chunk: Any = first_chunk, n: int = n
+            ) -> Any:
+                parsers = [make() for _ in range(n)]
+                if state == "mid-stream":
+                    for p in parsers:
+                        p.feed(chunk)
+                return parsers
+
+            parsers, held, _ = traced(create)
+            per = held / n
+            report.append(f"{name:18} {state:10} {per:7.0f} B   ({n} alive)")
+            assert per < IDLE_BOUND, (name, state, per)
+            del parsers
+    print("\nmemory per idle parser:\n" + "\n".join(report))
+
+
+# --- regular expressions: no super-linear backtracking --------------------------------------
+
+
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """Every compiled pattern held at module level in the package (also as .match etc.)."""
+    found: dict[str, re.Pattern[str]] = {}
+
+    def collect(value: Any, where: str, depth: int = 0) -> None:
+        if isinstance(value, re.Pattern):
+            found.setdefault(value.pattern, value)
+        elif isinstance(getattr(value, "__self__", None), re.Pattern):
+            found.setdefault(value.__self__.pattern, value.__self__)
+        elif depth < 2 and isinstance(value, (tuple, list, set, frozenset)):
+            for item in value:
+                collect(item, where, depth + 1)
+        elif depth < 2 and isinstance(value, dict):
+            for item in value.values():
+                collect(item, where, depth + 1)
+
+    for info in pkgutil.iter_modules(midstream.__path__):
+        module = importlib.import_module(f"midstream.{info.name}")
+        for name, value in vars(module).items():
+            collect(value, f"{info.name}.{name}")
+    return found
+
+
+PATTERNS = _patterns()
+_GENERIC = ' \t\n\r\x00a0_.-*=<>/!?"\'`~{}[]()\\&#;:,é'
+
+
+def _adversarial(pattern: str, n: int) -> Iterator[str]:
+    """Long inputs made of the pattern's own characters: runs, pairs, near-misses."""
+    own = sorted({c for c in pattern if not c.isalnum() or c in "aAzZ09"} | set(_GENERIC))
+    literals = [c for c in dict.fromkeys(pattern) if c not in "()[]{}?*+|^$\\"][:8]
+    for c in own:
+        yield c * n
+        yield c * n + "\x00"
+    for a in literals:
+        for b in literals:
+            yield (a + b) * (n // 2) + "!"
+    yield "<a" + " b=c" * (n // 4) + " !"
+    yield "<a" + ' b="c"' * (n // 6)
+    yield "a." * (n // 2) + "."
+    yield "* " * (n // 2) + "x"
+    yield "&" + "a" * n
+    yield "{" + " " * n + '"'
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS), ids=lambda p: p[:40])
+def test_no_regular_expression_backtracks_super_linearly(pattern: str) -> None:
+    compiled = PATTERNS[pattern]
+    ops = (compiled.match, compiled.search, compiled.fullmatch)
+    large = 20_000
+
+    def apply(text: str) -> None:
+        for op in ops:
+            op(text)
+
+    slowest = (0.0, "")
+    for text in _adversarial(pattern, large):
+        took = cpu(lambda: apply(text))  # noqa: B023
+        if took > slowest[0]:
+            slowest = (took, text)
+    text = slowest[1]
+    took = cpu(lambda: apply(text), repeat=3)  # the slowest input again, without one-off noise
+    # Catastrophic backtracking on 20,000 characters takes seconds; linear
+    # scanning takes well under a millisecond per operation.
+    if took > 0.02:  # measurable: compare with a tenth of the input
+        small = text[: len(text) // 10]
+        ratio = took / max(cpu(lambda: apply(small), repeat=3), 1e-6)
+        assert ratio < 40, f"{pattern!r}: {took:.3f} s on {text[:30]!r}..., x{ratio:.0f} for 10x"
+    assert took < 0.5, f"{pattern!r}: {took:.3f} s on {text[:30]!r}..."
+
+
+def test_the_pattern_census_found_the_hot_patterns() -> None:
+    assert len(PATTERNS) >= 30
+    for hot in (r'[^"\\\x00-\x1f]*', r"[ \t\n\r]*", r"[-+0-9.eE]*", r"[\[{]"):
+        assert hot in PATTERNS
+
+
+# --- linear time on never-ending candidates -------------------------------------------------
+
+#: (small, large) sizes for the linear-time checks.
+LINEAR_SIZES = (100_000, 1_000_000) if FULL else (20_000, 200_000)
+
+
+def assert_linear(name: str, make_text: Callable[[int], str], work: Callable[[str], None]) -> None:
+    small, large = LINEAR_SIZES
+    t_small = cpu(lambda: work(make_text(small)), repeat=2)
+    t_large = cpu(lambda: work(make_text(large)))
+    print(f"\n{name}: {small} chars {t_small:.3f} s, {large} chars {t_large:.3f} s")
+    if t_large > 0.05:  # below this the clock, not the algorithm, decides the ratio
+        # linear is 10x; allow for noise, and a quadratic 100x still fails
+        assert t_large < 30 * t_small, f"{name}: x{t_large / t_small:.0f} for 10x the text"
+
+
+def _objects_round_trip(text: str, size: int) -> None:
+    events = feed_all(ObjectExtractor(), pieces(text, size))
+    out = []
+    for e in events:
+        if isinstance(e, TextDelta):
+            out.append(e.text)
+        elif isinstance(e, (ObjectDone, BadRecord)):
+            out.append(text[e.start : e.end])
+    assert "".join(out) == text, "text was lost"
+
+
+@pytest.mark.parametrize(
+    ("unit", "size"),
+    [(unit, size) for unit in ("{", "[", '{"a":', '{"a": [') for size in (16, 65536)]
+    # the one costly input the module documents: quotes that read as JSON both
+    # ways; each switch may re-read up to max_object_length characters
+    + [('["\\"', 16)],
+)
+def test_object_extractor_on_endless_candidates_is_linear_and_loses_nothing(
+    unit: str, size: int
+) -> None:
+    assert_linear(
+        f"ObjectExtractor {unit!r} in {size}-char chunks",
+        lambda n: unit * (n // len(unit)),
+        lambda text: _objects_round_trip(text, size),
+    )
+
+
+def _code_round_trip(text: str, size: int) -> None:
+    events = feed_all(CodeBlocks(), pieces(text, size))
+    out = []
+    for e in events:
+        if isinstance(e, TextDelta):
+            out.append(e.text)
+        elif isinstance(e, (CodeBlockStart, CodeBlockDone)):
+            out.append(e.fence)
+        elif isinstance(e, CodeDelta):
+            out.append(e.raw)
+    assert "".join(out) == text, "text was lost"
+
+
+def _backtick_lines(n: int) -> str:
+    rng = random.Random(n)
+    parts, total = [], 0
+    while total < n:
+        part = "`" * rng.randint(1, 9) + rng.choice(["\n", "\n", " ", "", "\n\n", "x\n"])
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)[:n]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "lines of backticks",
+        "fence lines",
+        pytest.param(
+            "one line of backticks",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="open (CodeBlocks owner): a line that could still be a fence is held"
+                " and raises LimitExceededError past max_hold (64 KiB), so its text is lost;"
+                " the issue asks that nothing be lost (release it as text past the bound?)",
+            ),
+        ),
+    ],
+)
+@pytest.mark.parametrize("size", [16, 65536])
+def test_code_blocks_on_a_megabyte_of_backticks_is_linear_and_loses_nothing(
+    shape: str, size: int
+) -> None:
+    make = {
+        "lines of backticks": _backtick_lines,
+        "fence lines": lambda n: "```\n" * (n // 4),
+        "one line of backticks": lambda n: "`" * n,
+    }[shape]
+    assert_linear(f"CodeBlocks {shape} in {size}-char chunks", make,
+                  lambda text: _code_round_trip(text, size))
+
+
+# --- other unbounded inputs: an endless line, word, sentence, event -------------------------
+
+
+def test_an_endless_sse_line_stops_at_max_event_size() -> None:
+    limit = 64 * 1024
+    data = b"data: " + b"x" * (4 * limit)
+
+    def stream() -> LimitExceededError:
+        decoder = SSEDecoder(max_event_size=limit)
+        with pytest.raises(LimitExceededError) as info:
+            for chunk in pieces(data, 100):
+                decoder.feed(chunk)
+        return info.value
+
+    error, _, peak = traced(stream)
+    assert (error.kind, error.offset) == (ErrorKind.SIZE_LIMIT, limit)
+    assert peak < 4 * limit + MiB
+
+
+@pytest.mark.parametrize("make", [Lines, Words, Sentences], ids=lambda m: m.__name__)
+def test_an_endless_unit_stops_at_max_length(make: Any) -> None:
+    limit = 64 * 1024
+    text = "x" * (4 * limit)
+    for size in (7, 4096):
+        with pytest.raises(LimitExceededError) as info:
+            feed_all(make(max_length=limit), pieces(text, size))
+        assert (info.value.kind, info.value.offset) == (ErrorKind.SIZE_LIMIT, limit)
+
+
+def test_a_value_at_the_default_depth_is_safe_to_use() -> None:
+    """The default depth leaves room below Python's recursion limit for the value's users."""
+    assert sys.getrecursionlimit() - 200 > DEFAULT_MAX_DEPTH
+    parser = JsonStream()
+    feed_all(parser, ["[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH])
+    assert repr(parser.value).count("[") == DEFAULT_MAX_DEPTH
+    assert parser.value == json.loads("[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH)

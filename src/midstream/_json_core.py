@@ -195,7 +195,7 @@ class JsonCore:
         """The value string in progress so far, or None outside one."""
         if self._in_key or self._state not in (_STRING, _ESCAPE):
             return None
-        return "".join(self._blocks) + "".join(self._parts)
+        return _join(self._blocks, self._parts)
 
     def _partial_number(self) -> str | None:
         """The text of a number the chunk end cut short, or None."""
@@ -480,7 +480,7 @@ class JsonCore:
         blocks = self._blocks
         fresh = self._fresh
         if self._in_key:
-            key = "".join(blocks) + "".join(parts) if blocks else "".join(parts)
+            key = _join(blocks, parts)
             parts.clear()
             blocks.clear()
             self._on_key(key)
@@ -488,9 +488,9 @@ class JsonCore:
         if len(parts) > fresh:
             delta = parts[fresh] if len(parts) - fresh == 1 else "".join(parts[fresh:])
             self._on_string(delta)
-            value = delta if fresh == 0 and not blocks else "".join(blocks) + "".join(parts)
+            value = delta if fresh == 0 and not blocks else _join(blocks, parts)
         else:
-            value = "".join(blocks) + "".join(parts)
+            value = _join(blocks, parts)
         parts.clear()
         blocks.clear()
         self._on_scalar(value)
@@ -731,6 +731,17 @@ class JsonCore:
         return self._line + newlines, rel - last
 
     _chunk = ""
+
+
+def _join(blocks: list[str], parts: list[str]) -> str:
+    """The text of a string kept as blocks and parts, joined in one copy.
+
+    One join, not two and a concatenation: the peak is the pieces plus the
+    result, twice the string, not three times.
+    """
+    if not blocks:
+        return "".join(parts)
+    return "".join([*blocks, *parts])
 
 
 def _valid_number_prefix(number: str) -> int:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import platform
 import sys
 import time
@@ -55,7 +56,7 @@ try:
     from benchmarks.chunking import token_chunks
 except ImportError:  # pragma: no cover - chunking.py is another helper's; fall back to ours
     sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import token_chunks  # type: ignore[no-redef]
+    from helpers import token_chunks  # type: ignore[no-redef,import-not-found]
 
 from midstream import ToolCallAssembler  # noqa: E402
 
@@ -163,35 +164,48 @@ def make_peers() -> dict[str, Callable[[Sequence[Any], float | None], tuple[int,
 # --- measuring --------------------------------------------------------------------------
 
 
-def measure(chunks: list[Any], arguments: str, repeat: int, budget: float) -> dict[str, Result]:
-    """Time every peer on one list of chunks, interleaved; check they agree."""
+def measure(
+    chunks: list[Any], arguments: str, repeat: int, budget: float, min_time: float
+) -> dict[str, Result]:
+    """Time every peer on one list of chunks, interleaved; check they agree.
+
+    A run shorter than ``min_time`` is looped until it lasts that long, so that
+    small and large workloads are timed over similar stretches of a machine
+    whose load changes (a 3 ms run would otherwise catch only quiet moments).
+    """
     import json
 
     expected = json.loads(arguments)
     peers = make_peers()
     times: dict[str, list[float]] = {name: [] for name in peers}
+    loops = dict.fromkeys(peers, 1)
     capped: dict[str, tuple[int, float]] = {}
     n = len(chunks)
-    for r in range(repeat):
+    for r in range(repeat + 1):  # the first round calibrates (and checks the result)
         order = list(peers) if r % 2 == 0 else list(reversed(peers))
         for name in order:
-            if name in capped or (times[name] and r >= 1 and sum(times[name]) > budget):
+            if name in capped or (times[name] and sum(times[name]) > budget):
                 continue  # a slow peer is run once (or until it has used its budget)
             gc.collect()
             gc.disable()
             try:
                 start = time.perf_counter()
                 deadline = start + budget if name != "midstream" else None
-                done, value = peers[name](chunks, deadline)
-                elapsed = time.perf_counter() - start
+                for _ in range(loops[name]):
+                    done, value = peers[name](chunks, deadline)
+                elapsed = (time.perf_counter() - start) / loops[name]
             finally:
                 gc.enable()
             if done < n:
                 capped[name] = (done, elapsed)
                 continue
-            got = value if name == "midstream" else json.loads(value)
-            if got != expected:
-                raise AssertionError(f"{name} assembled different arguments")
+            if r == 0:
+                got = value if name == "midstream" else json.loads(value)
+                if got != expected:
+                    raise AssertionError(f"{name} assembled different arguments")
+                loops[name] = max(1, math.ceil(min_time / max(elapsed, 1e-9)))
+                if loops[name] > 1 or repeat:
+                    continue  # calibration only: timed in the rounds that follow
             times[name].append(elapsed)
     results = {}
     for name in peers:
@@ -201,7 +215,8 @@ def measure(chunks: list[Any], arguments: str, repeat: int, budget: float) -> di
             total = spent * (n / done) ** 2
             results[name] = Result(total, n, done, spent, 1)
         else:
-            results[name] = Result(min(times[name]), n, n, min(times[name]), len(times[name]))
+            best = min(times[name])
+            results[name] = Result(best, n, n, best, len(times[name]) * loops[name])
     return results
 
 
@@ -233,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget", type=float, default=60.0,
                         help="longest single SDK run in seconds before it is capped (default 60)")
+    parser.add_argument("--min-time", type=float, default=0.3,
+                        help="loop shorter runs to at least this many seconds (default 0.3)")
     parser.add_argument("--quick", action="store_true", help="1k and 10k, 3 repeats")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     args = parser.parse_args(argv)
@@ -250,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments = CASES[workload].generate(size)
             chunks = build_chunks(arguments)
             print(f"{workload} {label}: {len(chunks)} chunks ...", file=sys.stderr, flush=True)
-            results = measure(chunks, arguments, args.repeat, args.budget)
+            results = measure(chunks, arguments, args.repeat, args.budget, args.min_time)
             rows.append((workload, label, size, len(arguments.encode()), results))
 
     print("## Tool calls: openai SDK accumulator vs midstream\n")

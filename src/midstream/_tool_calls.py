@@ -504,7 +504,10 @@ class ToolCallAssembler:
         self._out = out
         fmt = self._format
         if fmt == "chat" or (fmt == "auto" and "choices" in fields):
-            self._chat(fields)
+            if fields is event:
+                self._chat(fields)
+            else:
+                self._chat_objects(fields.get("choices") or ())
             return out
         if fmt == "auto":
             kind = fields.get("type")
@@ -807,6 +810,69 @@ class ToolCallAssembler:
                     choice = self._choices.get(number) or self._choice(number)
                     self._chat_entry(choice, number, {"index": 0}, _fields(legacy))
             reason = c.get("finish_reason")
+            if reason:
+                self._finish_choice(number, reason)
+
+    def _chat_objects(self, choices: Iterable[Any]) -> None:
+        """Chat choices as SDK objects: the fields read as attributes, the fastest way.
+
+        What an attribute read cannot take (a field missing because the SDK
+        built the object without validation, a dict where a model was
+        expected) sends that choice or entry down the generic path; every
+        read comes before any effect, so nothing is done twice.
+        """
+        for raw in choices:
+            try:
+                number = raw.index
+                delta = raw.delta
+                reason = raw.finish_reason
+                if delta is not None:
+                    content = delta.content
+                    entries = delta.tool_calls
+                    legacy = None if entries else delta.function_call
+            except AttributeError:
+                self._chat({"choices": (raw,)})
+                continue
+            if type(number) is not int:
+                number = 0
+            if delta is not None:
+                if content:
+                    self._out.append(ContentDelta(number, content))
+                if entries:
+                    choice = self._choices.get(number) or self._choice(number)
+                    for entry in entries:
+                        try:
+                            call_id = entry.id
+                            wire = entry.index
+                            function = entry.function
+                            name = function.name
+                            arguments = function.arguments
+                        except AttributeError:
+                            fields = _fields(entry)
+                            function_fields = fields.get("function")
+                            self._chat_entry(
+                                choice,
+                                number,
+                                fields,
+                                _EMPTY if function_fields is None else _fields(function_fields),
+                            )
+                            continue
+                        if not call_id and not name:
+                            call = choice.by_key.get(wire)
+                            if call is not None:
+                                choice.last = call
+                                if arguments:
+                                    self._feed_args(call, arguments)
+                                continue
+                        self._chat_entry(
+                            choice,
+                            number,
+                            {"index": wire, "id": call_id},
+                            {"name": name, "arguments": arguments},
+                        )
+                elif legacy is not None:
+                    choice = self._choices.get(number) or self._choice(number)
+                    self._chat_entry(choice, number, {"index": 0}, _fields(legacy))
             if reason:
                 self._finish_choice(number, reason)
 

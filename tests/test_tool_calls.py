@@ -1171,3 +1171,18 @@ def test_only_json_whitespace_may_follow_or_stand_for_the_arguments() -> None:
     assert of(ToolCallDone, flat(per_feed))[0].arguments == {}
     per_feed, _ = run_chat([chunk(entry(0, "a", "f", "\u00a0")), chunk(finish="stop")])
     assert isinstance(of(ToolCallError, flat(per_feed))[0].error, JsonSyntaxError)
+
+
+def test_sdk_objects_holding_dicts_read_like_dicts() -> None:
+    # Built without validation, an SDK object keeps as a dict what did not fit its type.
+    chunks = [
+        chunk(entry(0, "a", "f", '{"x": '), content="hi"),
+        chunk(entry(None, None, None, "1}")),  # no index: continues the latest call
+        chunk(finish="tool_calls"),
+    ]
+    mixed = [sdk(c) for c in chunks]
+    mixed[0].__dict__["choices"] = chunks[0]["choices"]  # a choice left a dict
+    mixed[1].choices[0].delta.__dict__["tool_calls"] = [entry(None, None, None, "1}")]
+    assert isinstance(mixed[1].choices[0].delta.tool_calls[0], dict)
+    assert comparable(replay(mixed)[0]) == comparable(replay(chunks)[0])
+    assert of(ToolCallDone, replay(mixed)[0])[0].arguments == {"x": 1}

@@ -1174,6 +1174,25 @@ def test_a_schema_it_cannot_take_apart_is_validated_whole(monkeypatch: Any) -> N
     assert s.value == Odd(a=1)
 
 
+class Refuses(BaseModel):
+    code: str
+
+    @field_validator("code")
+    @classmethod
+    def refuse(cls, v: str) -> str:
+        calls.append(v)
+        raise ValueError("no")
+
+
+def test_a_failing_field_validator_runs_once() -> None:
+    calls.clear()
+    s = ModelStream(Refuses)
+    events = s.feed('{"code": "x"}')
+    assert calls == ["x"]
+    first = next(e for e in events if type(e) is FieldInvalid)
+    assert type_and_loc(first.errors) == [("value_error", ("code",))]
+
+
 def test_string_deltas_pass_through() -> None:
     s = ModelStream(Order)
     events = s.feed('{"items": [{"sku": "ab')

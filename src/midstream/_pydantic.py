@@ -706,6 +706,8 @@ class _Pos:
                 return full.validate_python(raw)
             except error as exc:
                 python_error = exc
+            if not _type_errors_only(python_error):
+                return _Failed(python_error)  # a validator said no: do not run it twice
         # JSON-mode rules decide: strict schemas, and what failed in Python
         # mode, so that error types are pydantic's JSON ones (``dict_type``).
         try:
@@ -714,6 +716,21 @@ class _Pos:
             if not self._json and exc.errors()[0]["type"] == "json_invalid":
                 return _Failed(python_error)  # a lone surrogate: keep Python's verdict
             return _Failed(exc)
+
+
+@functools.cache
+def _builtin_error_types() -> frozenset[str]:
+    from typing import get_args
+
+    from pydantic_core.core_schema import ErrorType
+
+    return frozenset(get_args(ErrorType)) - {"value_error", "assertion_error"}
+
+
+def _type_errors_only(exc: ValidationError) -> bool:
+    """Whether every error is pydantic's own (no validator function raised)."""
+    builtin = _builtin_error_types()
+    return all(e["type"] in builtin for e in exc.errors(include_url=False, include_input=False))
 
 
 @functools.cache

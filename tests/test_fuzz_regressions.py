@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jiter
 import pytest
 from pydantic import BaseModel
 
@@ -152,3 +153,34 @@ def test_a_number_cut_by_the_end_of_the_stream_inside_a_container_is_not_done(
         p.close()
     assert info.value.events == []
     assert f"Unfinished number {text[column - 1:]!r} at line 1 column {column}" in info.value.msg
+
+
+# --- fuzz_snapshot: snapshot() against jiter's partial mode -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        pytest.param('{"max": 1.28, "max": 1', ".", {"max": 1.28}, id="float-then-cut-float"),
+        pytest.param(
+            '{"a": "x", "b": 2, "a": 1', "e", {"a": "x", "b": 2}, id="string-then-cut-exp"
+        ),
+        pytest.param('{"a": [1], "a": -', "", {"a": [1]}, id="array-then-minus"),
+    ],
+)
+def test_snapshot_keeps_a_duplicate_keys_earlier_value_while_the_new_one_is_unfinished(
+    before: str, after: str, expected: Any
+) -> None:
+    # fuzz_snapshot: snapshot() put the number in progress of a repeated key
+    # into the object, and when the number stopped being valid ("1" -> "1.")
+    # it deleted the key, and with it the earlier value that jiter (and the
+    # finished document, had it stopped there) still shows. Fixed in
+    # JsonStream.snapshot / _drop_placeholder.
+    p = JsonStream()
+    p.feed(before)
+    p.snapshot()
+    p.feed(after)
+    got = p.snapshot()
+    assert got == expected == jiter.from_json((before + after).encode(),
+                                               partial_mode="trailing-strings")
+    assert list(got) == list(expected)  # the key keeps its place

@@ -74,6 +74,8 @@ ValueDone(path=(), value={'title': 'Hello'})]
         self._root: Any = _MISSING
         # snapshot() put the scalar in progress into its container already
         self._placeholder = False
+        # what the placeholder's key held before (a repeated key), to restore on a drop
+        self._shadowed: Any = _MISSING
         self._closed = False
         self._subscriptions: list[tuple[PathPattern, Callable[[Any], object], Any]] = []
 
@@ -181,6 +183,8 @@ ValueDone(path=(), value={'title': 'Hello'})]
         parent = self._containers[-1]
         if partial is not _MISSING:
             if type(parent) is dict:
+                if not self._placeholder:
+                    self._shadowed = parent.get(self._slots[-1], _MISSING)
                 parent[self._slots[-1]] = partial
             elif self._placeholder:
                 parent[-1] = partial
@@ -256,6 +260,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
                 parent.append(value)
             self._slots[-1] += 1
         self._placeholder = False
+        self._shadowed = _MISSING
 
     def _on_end(self) -> None:
         container = self._containers.pop()
@@ -302,7 +307,11 @@ ValueDone(path=(), value={'title': 'Hello'})]
             return
         parent = self._containers[-1]
         if type(parent) is dict:
-            parent.pop(self._slots[-1], None)
+            if self._shadowed is _MISSING:
+                parent.pop(self._slots[-1], None)
+            else:  # a repeated key: its earlier value shows until the new one is valid
+                parent[self._slots[-1]] = self._shadowed
+                self._shadowed = _MISSING
         else:
             parent.pop()
         self._placeholder = False

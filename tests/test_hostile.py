@@ -192,8 +192,9 @@ def test_a_long_string_in_one_byte_chunks_takes_memory_near_its_size() -> None:
         return tracemalloc.get_traced_memory()[1]
 
     streaming_peak, held, _ = traced(stream)
-    assert held < 1.3 * STRING_SIZE + MiB  # the text so far, in blocks
-    assert streaming_peak < 1.5 * STRING_SIZE + MiB
+    slack = 128 * 1024  # the parser, the decoder, one block being joined
+    assert held < 1.3 * STRING_SIZE + slack  # the text so far, in blocks
+    assert streaming_peak < 1.5 * STRING_SIZE + slack
 
     def finish() -> Any:
         parser.feed(data[-2:])
@@ -207,7 +208,7 @@ def test_a_long_string_in_one_byte_chunks_takes_memory_near_its_size() -> None:
         f" {streaming_peak / STRING_SIZE:.2f}x, held {held / STRING_SIZE:.2f}x,"
         f" peak while joining the value {close_peak / STRING_SIZE:.2f}x its size"
     )
-    assert close_peak < 3.5 * STRING_SIZE + MiB
+    assert close_peak < 3.5 * STRING_SIZE + slack
 
 
 @pytest.mark.parametrize("where", ["value", "key"])
@@ -559,14 +560,14 @@ IDLE_BOUND = 16 * 1024
 
 
 def test_ten_thousand_idle_parsers_take_little_memory_each() -> None:
-    """10,000 JsonStreams alive at once; the other parsers' figure from 2,000 (it is per parser).
+    """10,000 JsonStreams alive at once; the other parsers' figure from 1,000 (it is per parser).
 
     "fresh" is just made; "mid-stream" has read the first chunk of a stream
     and waits for more, holding an unfinished string, line or call.
     """
     report = []
     for name, (make, first_chunk) in IDLE.items():
-        n = 10_000 if name == "JsonStream" or FULL else 2_000
+        n = 10_000 if name == "JsonStream" or FULL else 1_000
         make().feed(first_chunk)  # warm up: caches, compiled plans
         for state in ("fresh", "mid-stream"):
             def create(
@@ -672,14 +673,22 @@ def test_the_pattern_census_found_the_hot_patterns() -> None:
 LINEAR_SIZES = (100_000, 1_000_000) if FULL else (20_000, 200_000)
 
 
-def assert_linear(name: str, make_text: Callable[[int], str], work: Callable[[str], None]) -> None:
-    small, large = LINEAR_SIZES
+def assert_linear(
+    name: str,
+    make_text: Callable[[int], str],
+    work: Callable[[str], None],
+    sizes: tuple[int, int] = LINEAR_SIZES,
+) -> None:
+    small, large = sizes
     t_small = cpu(lambda: work(make_text(small)), repeat=2)
     t_large = cpu(lambda: work(make_text(large)))
     print(f"\n{name}: {small} chars {t_small:.3f} s, {large} chars {t_large:.3f} s")
     if t_large > 0.05:  # below this the clock, not the algorithm, decides the ratio
         # linear is 10x; allow for noise, and a quadratic 100x still fails
-        assert t_large < 30 * t_small, f"{name}: x{t_large / t_small:.0f} for 10x the text"
+        factor = large / small
+        assert t_large < 3 * factor * t_small, (
+            f"{name}: x{t_large / t_small:.0f} for x{factor:.0f} the text"
+        )
 
 
 def _objects_round_trip(text: str, size: int) -> None:
@@ -798,3 +807,84 @@ def test_a_value_at_the_default_depth_is_safe_to_use() -> None:
     feed_all(parser, ["[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH])
     assert repr(parser.value).count("[") == DEFAULT_MAX_DEPTH
     assert parser.value == json.loads("[" * DEFAULT_MAX_DEPTH + "]" * DEFAULT_MAX_DEPTH)
+
+
+@pytest.mark.parametrize("marker", ["> ", ">", "1. ", "- ", "* "])
+def test_code_blocks_nested_a_thousand_deep_stop_at_max_nesting(marker: str) -> None:
+    text = "ok\n" + marker * 1000 + "```\nx\n"
+    for size in (len(text), 7, 1):
+        assert run(CodeBlocks, pieces(text, size))[1] == (ErrorKind.DEPTH_LIMIT, 3)
+
+
+def test_endless_tool_call_arguments_stop_at_max_arguments_length() -> None:
+    limit = 64 * 1024
+    acc = ToolCallAssembler(max_arguments_length=limit)
+    first = {"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "id": "c", "function": {"name": "f", "arguments": '{"a": "'}}]}}]}
+    more = {"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "function": {"arguments": "x" * 1000}}]}}]}
+
+    def stream() -> list[Any]:
+        events = acc.feed(first)
+        for _ in range(4 * limit // 1000):
+            events += acc.feed(more)
+        return events + acc.close()
+
+    events, _, peak = traced(stream)
+    (error,) = [e for e in events if isinstance(e, ToolCallError)]
+    assert isinstance(error.error, LimitExceededError)
+    assert error.error.kind is ErrorKind.SIZE_LIMIT
+    assert peak < 4 * limit + MiB
+
+
+def assert_flat_per_char_cost(name: str, make: Callable[[], Any], text: str) -> None:
+    """Feeding one character at a time costs as much at the end of ``text`` as at its start."""
+    window = 2000
+    parser = make()
+
+    def feed(part: str) -> float:
+        start = time.process_time()
+        for char in part:
+            parser.feed(char)
+        return time.process_time() - start
+
+    first = feed(text[:window])
+    feed(text[window:-window])
+    last = feed(text[-window:])
+    print(f"\n{name}: first {window} chars {first:.3f} s, last {window} {last:.3f} s")
+    # linear: about the same; a re-scan of all that came before on each feed()
+    # makes the last characters cost many times more
+    assert last < 3 * first + 0.005, f"{name}: the last characters cost x{last / first:.0f}"
+
+
+_RESCAN = (
+    "open (CodeBlocks owner): the undecided start of a line (a run of backticks, or"
+    " list and quote markers that a fence may still follow) is scanned again on every"
+    " feed(), so one character at a time is quadratic up to max_hold: 48 KB of '1. ' or"
+    " 24 KB of backticks fed one character at a time take seconds"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "text"),
+    [
+        ("JsonStream string", JsonStream, '{"s": "' + "x" * 16_000),
+        ("JsonStream whitespace", JsonStream, "[" + " \n" * 8_000),
+        ("ObjectExtractor '['", ObjectExtractor, "[" * 16_000),
+        ("ObjectExtractor prose", ObjectExtractor, "word " * 3_200),
+        ("CodeBlocks code", CodeBlocks, "```\n" + "x" * 16_000),
+        ("CodeBlocks prose", CodeBlocks, "word " * 3_200),
+        pytest.param("CodeBlocks backticks", CodeBlocks, "`" * 16_000,
+                     marks=pytest.mark.xfail(strict=True, reason=_RESCAN)),
+        pytest.param("CodeBlocks list markers", lambda: CodeBlocks(max_nesting=10**6),
+                     "ok\n" + "1. " * 6_000, marks=pytest.mark.xfail(strict=True, reason=_RESCAN)),
+        ("SSEDecoder data", SSEDecoder, "data: " + "x" * 16_000),
+        ("Lines", Lines, "x" * 16_000),
+        ("Words", Words, "x" * 16_000),
+        ("Sentences", Sentences, "Word. " * 2_700),
+    ],
+)
+def test_one_char_at_a_time_costs_the_same_at_the_end_of_a_long_unit(
+    name: str, make: Callable[[], Any], text: str
+) -> None:
+    assert_flat_per_char_cost(name, make, text)

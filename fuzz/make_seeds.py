@@ -31,7 +31,9 @@ from pathlib import Path
 
 from _harness import ROOT, encode
 
-TARGETS = ("json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters")
+TARGETS = (
+    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream"
+)
 SHARED = ROOT.parent / "shared"
 
 JSON_SAMPLES = [
@@ -101,6 +103,17 @@ TOOL_CALL_SAMPLES = [
     "RT\thi\nRS\t1\tfc_2\tcall_2\tput\nRE\tfc_2\t1\t[true]\nRC\tincomplete",
 ]
 
+MODEL_SAMPLES = [
+    '{"title": "T", "count": 3, "tags": [{"name": "a", "weight": 2}, {"name": "b"}]}',
+    '{"title": "T", "meta": {"x": 1, "y": "2"}, "kind": "a", "maybe": "s"}',
+    '{"title": 5, "count": "x", "tags": [{"weight": 1}], "kind": "c"}',
+    '{"title": "T", "pets": [{"type": "cat"}, {"type": "dog", "good": false}, {"type": "cow"}]}',
+    '{"title": "T", "nested": {"title": "U", "nested": {"title": "V"}}, "extra": [1, {"a": 2}]}',
+    '{"title": "T", "title": "U", "count": 1, "count": 2.5}',
+    '[{"name": "a"}, {"name": "b", "weight": "heavy"}, 3]',
+    '{"k": {"name": "a"}, "j": {"name": 1}}',
+]
+
 SPLITTER_SAMPLES = [
     "One. Two! Three? Dr. Smith went to the U.S. at 3.5 p.m. \"Yes.\" (No.)\n\nNew para…",
     "line 1\r\nline 2\rline 3\nline\u2028four\x85five\x0bsix",
@@ -136,6 +149,8 @@ def builtin() -> dict[str, list[bytes]]:
     for doc in TOOL_CALL_SAMPLES:
         seeds["tool_calls"] += _variants(doc, rng, (0, 1, 2))
     seeds["tool_calls"].append(encode('{"choices": [{"delta": {}}]}\n[DONE]\n{"type": 1}', flags=4))
+    for doc in MODEL_SAMPLES:
+        seeds["model_stream"] += _variants(doc, rng, (0, 1, 2, 3))
     for doc in SPLITTER_SAMPLES:
         seeds["splitters"] += _variants(doc, rng, (0, 1, 2))
     return seeds
@@ -229,6 +244,7 @@ def shared() -> dict[str, list[bytes]]:
         seeds["json"] += _variants(text, rng, (0,))
         if path.name.startswith("y_"):
             seeds["snapshot"] += _variants(text, rng, (0,))
+            seeds["model_stream"].append(encode(text, flags=rng.randrange(4)))
         seeds["objects"].append(encode("text " + text + " more"))
     examples = json.loads((SHARED / "conformance" / "commonmark" / "fence_examples.json")
                           .read_text(encoding="utf-8"))["examples"]

@@ -29,7 +29,9 @@ from pathlib import Path
 FUZZ = Path(__file__).resolve().parent
 ROOT = FUZZ.parent
 FINDINGS = FUZZ / "findings"
-TARGETS = ("json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters")
+TARGETS = (
+    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream"
+)
 
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 _COV = re.compile(r"cov: (\d+)")

@@ -8,6 +8,8 @@ the mark must come off when the fix lands.
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
 from typing import Any
 
 import jiter
@@ -26,6 +28,25 @@ from midstream import (
     ToolCallDone,
     ToolCallError,
 )
+
+FUZZ = Path(__file__).resolve().parents[1] / "fuzz"
+HARNESSES = sorted(p.stem.removeprefix("fuzz_") for p in FUZZ.glob("fuzz_*.py"))
+
+
+@pytest.mark.parametrize("target", HARNESSES)
+def test_every_committed_seed_passes_its_harness(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The harnesses' invariants on fuzz/corpus/<target>/, without atheris: keeps
+    # the harnesses working and checks every parser on the seeds in each CI run.
+    monkeypatch.setenv("MIDSTREAM_FUZZ_NO_INSTRUMENT", "1")
+    monkeypatch.syspath_prepend(str(FUZZ))
+    harness = importlib.import_module(f"fuzz_{target}")
+    seeds = sorted((FUZZ / "corpus" / target).iterdir())
+    assert len(seeds) >= 10
+    for seed in seeds:
+        harness.test_one_input(seed.read_bytes())
+
 
 # --- fuzz_json: the JSON core against json.loads ----------------------------------------
 

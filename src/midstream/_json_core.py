@@ -212,16 +212,17 @@ class JsonCore:
         if self._error is not None:
             raise self._error
         decoder = self._decoder
-        first = decoder is None
         if decoder is None:
             decoder = self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        buffered = decoder.getstate()[0]
+        buffered, bom_undecided = decoder.getstate()
         try:
             text = decoder.decode(data)
         except UnicodeDecodeError as exc:
-            valid = (buffered + data)[: exc.start]
-            text = valid.decode("utf-8-sig" if first else "utf-8")
-            offset = self._bytes_seen - len(buffered) + exc.start
+            raw = buffered + data
+            # utf-8-sig counts the error position from after a BOM it strips in this call
+            skip = 3 if bom_undecided and raw.startswith(codecs.BOM_UTF8) else 0
+            text = raw[skip : skip + exc.start].decode("utf-8")
+            offset = self._bytes_seen - len(buffered) + skip + exc.start
             msg = f"Invalid UTF-8 ({exc.reason}); expected UTF-8 encoded text"
             return text, JsonSyntaxError(ErrorKind.INVALID_UTF8, msg, offset, 0, 0)
         self._bytes_seen += len(data)

@@ -76,7 +76,7 @@ def test_bytes_ending_in_a_cut_utf8_sequence_are_invalid_utf8(data: bytes, offse
 
 
 def test_snapshot_of_an_int_past_pythons_digit_limit_is_not_a_bare_value_error() -> None:
-    # fuzz_json (snapshot pass): with max_number_length raised above 4300,
+    # found probing limits for test_hostile: with max_number_length raised above 4300,
     # snapshot() converted the partial number with int() and leaked Python's
     # "Exceeds the limit (4300 digits)" ValueError. The number is not shown
     # (it can never complete); close() reports the limit. Fixed in
@@ -129,7 +129,7 @@ def test_text_after_the_arguments_in_the_same_fragment_does_not_change_the_verdi
 
 
 def test_deeply_nested_event_text_is_a_value_error_not_a_recursion_error() -> None:
-    # fuzz_tool_calls (raw text mode): feed("[" * 100_000)
+    # found while writing fuzz_tool_calls' raw-text mode: feed("[" * 100_000)
     with pytest.raises(ValueError):
         ToolCallAssembler().feed("[" * 100_000)
 

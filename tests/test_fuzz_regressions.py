@@ -1,7 +1,8 @@
 """Every crash the fuzz harnesses (fuzz/) ever found, as a test with a readable id.
 
-Each case names the harness that found it and the smallest input that shows
-it; the fix is in the module named. A case that documents a bug not fixed yet
+Also the bugs found while writing the harnesses and tests/test_hostile.py.
+Each case names what found it and the smallest input that shows it; the fix
+is in the module named. A case that documents a bug not fixed yet
 is marked ``xfail(strict=True)`` with the reason, so the suite stays green and
 the mark must come off when the fix lands.
 """

@@ -70,13 +70,69 @@ def _check_max_length(max_length: int | None) -> int | None:
     return max_length
 
 
+class _Splitter:
+    """What every splitter shares: poisoning after an error, end of stream, positions.
+
+    A subclass splits in ``_feed(text)`` (never empty) and gives the unit left
+    over in ``_flush()``.
+    """
+
+    def __init__(self, max_length: int | None) -> None:
+        self._max = _check_max_length(max_length)
+        self._pos = _Position()
+        self._error: ParseError | None = None
+        self._closed = False
+
+    def feed(self, text: str, /) -> list[str]:
+        """Split the next piece of text.
+
+        Returns:
+            The units (lines, words, sentences) this piece completed, in order.
+
+        Raises:
+            LimitExceededError: a unit grew past ``max_length``.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise RuntimeError(f"feed() after close(): this {type(self).__name__} has ended")
+        if not text:
+            return []
+        try:
+            out = self._feed(text)
+        except ParseError as exc:
+            self._error = exc
+            raise
+        self._pos.advance(text)
+        return out
+
+    def close(self) -> list[str]:
+        """End the text.
+
+        Returns:
+            The last unit, if the text did not end with its terminator.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            return []
+        self._closed = True
+        return self._flush()
+
+    def _feed(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def _flush(self) -> list[str]:
+        raise NotImplementedError
+
+
 # --- lines ---------------------------------------------------------------------------
 
 # The characters that end a line for str.splitlines() ("\r\n" counts as one break).
 _BREAK_CHARS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
-class Lines:
+class Lines(_Splitter):
     """Split streamed text into lines, exactly as :meth:`str.splitlines` splits the whole.
 
     ``\\n``, ``\\r\\n`` and ``\\r`` (and the other boundaries ``splitlines``
@@ -95,51 +151,15 @@ class Lines:
     def __init__(
         self, *, keepends: bool = False, max_length: int | None = DEFAULT_MAX_UNIT_LENGTH
     ) -> None:
+        super().__init__(max_length)
         self._keepends = keepends
-        self._max = _check_max_length(max_length)
         self._parts: list[str] = []
         self._plen = 0
         self._start = 0  # offset of the current line
         self._held: str | None = None  # keepends: a line ended by "\r" at a chunk's end
         self._skip_lf = False  # a line ended by "\r" at a chunk's end was returned
-        self._pos = _Position()
-        self._error: ParseError | None = None
-        self._closed = False
 
-    def feed(self, text: str, /) -> list[str]:
-        """Split the next piece of text.
-
-        Returns:
-            The lines this piece completed, in order.
-
-        Raises:
-            LimitExceededError: a line grew past ``max_length``.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError("feed() after close(): this Lines has ended")
-        if not text:
-            return []
-        try:
-            out = self._feed(text)
-        except ParseError as exc:
-            self._error = exc
-            raise
-        self._pos.advance(text)
-        return out
-
-    def close(self) -> list[str]:
-        """End the text.
-
-        Returns:
-            The last line, if the text did not end with a line break.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            return []
-        self._closed = True
+    def _flush(self) -> list[str]:
         out = []
         if self._held is not None:
             out.append(self._held)
@@ -205,7 +225,7 @@ class Lines:
 _WORD = re.compile(r"\S+")  # \s is exactly str.isspace(): str.split()'s words
 
 
-class Words:
+class Words(_Splitter):
     """Split streamed text into words, exactly as :meth:`str.split` splits the whole.
 
     A word is a run of non-whitespace characters (whitespace as
@@ -218,48 +238,12 @@ class Words:
     """
 
     def __init__(self, *, max_length: int | None = DEFAULT_MAX_UNIT_LENGTH) -> None:
-        self._max = _check_max_length(max_length)
+        super().__init__(max_length)
         self._parts: list[str] = []
         self._plen = 0
         self._start = 0  # offset of the unfinished word
-        self._pos = _Position()
-        self._error: ParseError | None = None
-        self._closed = False
 
-    def feed(self, text: str, /) -> list[str]:
-        """Split the next piece of text.
-
-        Returns:
-            The words this piece completed, in order.
-
-        Raises:
-            LimitExceededError: a word grew past ``max_length``.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError("feed() after close(): this Words has ended")
-        if not text:
-            return []
-        try:
-            out = self._feed(text)
-        except ParseError as exc:
-            self._error = exc
-            raise
-        self._pos.advance(text)
-        return out
-
-    def close(self) -> list[str]:
-        """End the text.
-
-        Returns:
-            The last word, if the text did not end with whitespace.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            return []
-        self._closed = True
+    def _flush(self) -> list[str]:
         return ["".join(self._parts)] if self._parts else []
 
     def _feed(self, text: str) -> list[str]:
@@ -348,7 +332,7 @@ _STOPS = 2  # inside a run of terminators and closers
 _SPACE_AFTER = 3  # in whitespace after terminators or a line break: undecided
 
 
-class Sentences:
+class Sentences(_Splitter):
     """Split streamed text into sentences, each as soon as the text shows it ended.
 
     A sentence ends after a run of terminators (``.``, ``!``, ``?``, ``…``)
@@ -378,7 +362,7 @@ class Sentences:
     """
 
     def __init__(self, *, max_length: int | None = DEFAULT_MAX_UNIT_LENGTH) -> None:
-        self._max = _check_max_length(max_length)
+        super().__init__(max_length)
         self._state = _GAP
         self._parts: list[str] = []
         self._plen = 0
@@ -394,44 +378,8 @@ class Sentences:
         self._after_stops = False
         self._breaks = 0
         self._cr_at = -1
-        self._pos = _Position()
-        self._error: ParseError | None = None
-        self._closed = False
 
-    def feed(self, text: str, /) -> list[str]:
-        """Split the next piece of text.
-
-        Returns:
-            The sentences this piece completed, in order, without surrounding whitespace.
-
-        Raises:
-            LimitExceededError: a sentence grew past ``max_length``.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError("feed() after close(): this Sentences has ended")
-        if not text:
-            return []
-        try:
-            out = self._feed(text)
-        except ParseError as exc:
-            self._error = exc
-            raise
-        self._pos.advance(text)
-        return out
-
-    def close(self) -> list[str]:
-        """End the text.
-
-        Returns:
-            The last sentence, if any text is left, ended or not.
-        """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            return []
-        self._closed = True
+    def _flush(self) -> list[str]:
         if self._state == _GAP:
             return []
         sentence = "".join(self._parts).rstrip()

@@ -31,6 +31,12 @@ Known differences from markdown-it-py, all far from what models write:
   start (CommonMark's rule);
 - markdown-it stops parsing 20 containers deep; this module goes on to
   ``max_nesting`` and then raises;
+- a line longer than ``max_hold`` characters is never a fence line: one
+  whose first ``max_hold + 1`` characters leave it undecided (a run of
+  backticks, an info string, a closing fence's trailing spaces, container
+  markers or indentation a fence may still follow) is taken there for what it
+  would be if it ended there, a fence excluded: text, or a code line of the
+  open block;
 - a prose line longer than ``max_hold`` is judged at its end (blank, setext
   underline, thematic break, HTML block start) on its first ``max_hold``
   characters and the rest with runs cut to 3 characters, if that is at most
@@ -41,8 +47,12 @@ Known differences from markdown-it-py, all far from what models write:
 
 Rule 1: text is released as soon as it cannot be part of a fence line. A
 partial line is held only while it could still become an opening or closing
-fence (``_scan`` returns ``None``); then the rest of the line streams out as
-it arrives and its effect on the block structure is applied at its line end.
+fence (``_scan`` returns ``None``), and for at most ``max_hold`` characters;
+then the rest of the line streams out as it arrives and its effect on the
+block structure is applied at its line end. Each later scan of a held line
+start goes on from where the last one stopped (``_Cursor``), and text that
+keeps it undecided for the same reason (``_hold_re``) is not scanned at all,
+so a line start fed one character at a time costs no more than fed whole.
 
 Rule 2: every input character comes out exactly once, in order, in one of
 ``TextDelta.text``, ``CodeBlockStart.fence``, ``CodeDelta.raw`` and
@@ -68,9 +78,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_HOLD", "DEFAULT_MAX_NESTING", "CodeBlocks"]
 
 #: Longest partial line held back while it could still become a fence line
-#: (an opening fence's info string, a closing fence's trailing spaces). Like
-#: h11's 16 KiB bound on an incomplete HTTP head, it is far above anything a
-#: model writes and small enough that a hostile stream cannot grow memory.
+#: (an opening fence's info string, a closing fence's trailing spaces); a
+#: longer line is not a fence line. Like h11's 16 KiB bound on an incomplete
+#: HTTP head, it is far above anything a model writes and small enough that a
+#: hostile stream cannot grow memory.
 DEFAULT_MAX_HOLD: Final = 65536
 #: Deepest nesting of block quotes and list items. markdown-it stops parsing
 #: at 20 levels; the bound keeps the per-line cost of matching containers
@@ -104,9 +115,8 @@ _HR = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
 _ORDERED = re.compile(r"[0-9]{1,9}[.)]")
 _DIGITS = re.compile(r"[0-9]*")
 _RUNS = re.compile(r"(.)\1{3,}", re.DOTALL)
-#: A held line start longer than this is re-scanned only as it grows by a quarter.
-_FREE_RESCAN: Final = 256
-# While the held head of a line matches one of these, it stays held without a re-scan.
+# While the new text of a held line start matches one of these, it stays held
+# for the reason the last scan found, and is not scanned again.
 _HOLD_INFO = {"`": re.compile(r"[^`\r]*"), "~": re.compile(r"[^\r]*")}
 _HOLD_TRAIL = re.compile(r"[ \t]*")
 
@@ -261,6 +271,13 @@ class _Container:
         self.has_content = has_content
 
 
+#: Where a scan of a held line start stopped, to go on from there when more of
+#: the line comes: the state at the start of the container or new block it was
+#: in the middle of (pos and bpos count from the line start).
+#: (pos, col, bpos, bcol, matched, in new blocks, cont_para, maybe_lazy)
+_Cursor = tuple[int, int, int, int, int, bool, bool, bool]
+
+
 class _Plan:
     """What ``_scan`` found a line (or its start) to be."""
 
@@ -329,7 +346,8 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
     :class:`CodeDelta` as soon as it cannot be part of a fence line. Only the
     start of a line that could still become a closing fence (``"  ``"``) is
     held back, never a whole code line; an opening fence line is held until
-    its line ending, because its info string runs to there. Each block gets at
+    its line ending, because its info string runs to there; and none is held
+    for more than ``max_hold`` characters (see below). Each block gets at
     most one :class:`CodeDelta` per :meth:`feed`. Line endings ``\\n``,
     ``\\r\\n`` and ``\\r`` are all accepted (a ``\\r`` at the end of a chunk
     waits for the next one) and kept as they are in the code.
@@ -360,14 +378,19 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             in ``error``. An error never stops the code from streaming. A root
             number still open when an unclosed block ends completes in a last
             :class:`CodeDelta` with empty text.
-        max_hold: longest partial line held back (see above).
+        max_hold: longest partial line held back (see above). A line
+            longer than this is never a fence line, a documented difference
+            from CommonMark for absurd lines: once ``max_hold + 1``
+            characters of a line leave it undecided, it is taken for what it
+            would be if it ended there, a fence excluded (text, or a code line
+            of the open block), and it streams out like any other line, under
+            every chunking alike. Nothing is lost and nothing is raised.
         max_nesting: deepest nesting of block quotes and list items.
 
     Raises (from :meth:`feed` and :meth:`close`):
-        LimitExceededError: a held-back line grew past ``max_hold``
-            (``ErrorKind.SIZE_LIMIT``), or containers nested past
-            ``max_nesting`` (``ErrorKind.DEPTH_LIMIT``). The parser then
-            raises the same error on every later call.
+        LimitExceededError: containers nested past ``max_nesting``
+            (``ErrorKind.DEPTH_LIMIT``). The parser then raises the same
+            error on every later call.
     """
 
     def __init__(
@@ -411,8 +434,16 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._ovf_skel: str | None = None  # the rest, runs cut to 3; None once it is long
         self._ovf_ends = 0  # bit i: _HTML_END[i] matched in the overflow
         self._ovf_tail = ""
+        # a held line start (head mode): the pieces before the window ``_pending``
+        # (which runs from ``_win_at``, where the next scan resumes) and the
+        # pieces after it that ``_hold_re`` let through unscanned
+        self._held: list[str] = []
+        self._win_at = 0
+        self._more: list[str] = []
+        self._held_len = 0  # the held line's length, a trailing "\r" not counted
+        self._cursor: _Cursor | None = None
         self._hold_re: re.Pattern[str] | None = None
-        self._hold_scanned = 0
+        self._no_fence = False  # the line passed max_hold undecided: not a fence line
         # position, for errors
         self._line_no = 1
         self._line_start = 0
@@ -451,10 +482,13 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             if self._muted:
                 return [TextDelta(text)]
             return [self._code_delta(text, text)]
-        data = self._pending + text if self._pending else text
-        self._pending = ""
         try:
-            self._run(data)
+            if self._held_len and not self._pending.endswith("\r") and _EOL.search(text) is None:
+                self._grow(text)  # more of a held line start
+            else:
+                held = self._take_held() if self._pending or self._held_len else ""
+                # (the held text has no line ending, but for a last "\r")
+                self._run(held + text, len(held) - held.endswith("\r"))
         except ParseError as exc:
             self._error = exc
             raise
@@ -480,13 +514,14 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
 
     # --- the stream, line by line --------------------------------------------------
 
-    def _run(self, data: str) -> None:
+    def _run(self, data: str, start: int) -> None:
+        """Split ``data`` into lines; it has no line ending before ``start``."""
         pos = 0
         n = len(data)
         search = _EOL.search
         line_done = self._line_done
         while True:
-            m = search(data, pos)
+            m = search(data, start)
             if m is None:
                 break
             e = m.start()
@@ -497,13 +532,12 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             else:
                 end = e + 1
             line_done(data[pos:e], data[e:end])
-            pos = end
+            start = pos = end
         if pos < n:
             self._line_part(data, pos)
 
     def _finish(self) -> None:
-        pending = self._pending
-        self._pending = ""
+        pending = self._take_held()
         if pending == "\r" and self._mode != _M_HEAD:
             self._line_done("", "\r")
         elif pending.endswith("\r"):
@@ -535,48 +569,107 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             self._released += len(part)
             self._emit_code(part, part)
         else:
-            hold = self._hold_re
-            size = len(part)
-            if size > self._max_hold:
-                self._check_hold(part)
-            if hold is not None and hold.fullmatch(part, self._hold_scanned):
-                plan = None  # still held, for the reason the last scan found: no re-scan
-                self._hold_scanned = size
-            elif _FREE_RESCAN < size <= self._max_hold and 4 * size < 5 * self._hold_scanned:
-                # A long line start still undecided (nested markers): scan it
-                # again only once it has grown by a quarter, so that feeding it
-                # one character at a time stays linear.
-                plan = None
-                self._hold_re = None
-            else:
-                self._hold_re = None
-                plan = self._scan(part, False)
-                if plan is None:
-                    self._hold_scanned = size
-                    if self._hold_re is None and _WS.fullmatch(part):
-                        self._hold_re = _HOLD_TRAIL  # spaces only: held whatever spaces follow
-            if plan is None:
-                self._pending = data[pos:]
+            self._judge(part, len(part))
+            if self._mode == _M_HEAD:
+                self._pending += "\r" if cr else ""
                 return
-            self._hold_re = None
-            self._hold_scanned = 0
-            self._released = len(part)
-            if plan.ended:
-                self._end_fence(closed=False, fence="")
-            if plan.kind == _TEXT:
-                self._emit_text(part)
-                self._keep_add(part)
-                self._mode = _M_TEXT
-            else:  # _CODE
-                code = _strip(part, plan.base_pos, plan.base_col, self._fstrip)
-                self._emit_code(code, part)
-                self._mode = _M_CODE
         self._pending = "\r" if cr else ""
+
+    def _grow(self, text: str) -> None:
+        """More of a held line start, with no line ending in it."""
+        size = self._held_len + len(text)
+        hold = self._hold_re
+        if hold is not None and size <= self._max_hold and hold.fullmatch(text):
+            self._more.append(text)  # still held, for the reason the last scan found
+            self._held_len = size
+            return
+        more = self._more
+        window = self._pending + ("".join(more) if more else "") + text
+        self._more = []
+        self._judge(window, size)
+
+    def _judge(self, window: str, size: int) -> None:
+        """Release the held line start if it is decided; else keep holding it.
+
+        ``window`` is the line from ``_win_at`` (where the last scan of it
+        stopped) to its end so far, ``size`` the line's length.
+        """
+        if size > self._max_hold:
+            line = "".join(self._held) + window
+            self._release(self._decide_long(line), line)
+            return
+        self._hold_re = None
+        plan = self._scan(window, False, self._cursor, self._win_at)
+        if plan is not None:
+            self._release(plan, "".join(self._held) + window if self._held else window)
+            return
+        if self._hold_re is None and window.endswith((" ", "\t")):
+            self._hold_re = _HOLD_TRAIL  # undecided spaces stay so while spaces follow
+        assert self._cursor is not None
+        cut = self._cursor[0] - self._win_at  # the next scan starts there
+        if cut:
+            self._held.append(window[:cut])
+            window = window[cut:]
+            self._win_at += cut
+        self._pending = window
+        self._held_len = size
+
+    def _decide_long(self, line: str) -> _Plan:
+        """What a line longer than ``max_hold`` is, judged on its first ``max_hold + 1`` characters.
+
+        If they leave it undecided (it could still be a fence line), it is not
+        one: it is what it would be if it ended there, a fence excluded, so
+        that the answer does not depend on where the chunks were cut.
+        """
+        head = line[: self._max_hold + 1]
+        plan = self._scan(head, False)
+        if plan is None:
+            self._no_fence = True
+            plan = self._scan(head, True)
+            assert plan is not None and (plan.kind == _TEXT or plan.kind == _CODE)
+        return plan
+
+    def _release(self, plan: _Plan, line: str) -> None:
+        """Release a held line start that ``plan`` decided; the rest of the line streams."""
+        self._forget_held()
+        self._hold_re = None
+        self._released = len(line)
+        if plan.ended:
+            self._end_fence(closed=False, fence="")
+        if plan.kind == _TEXT:
+            self._emit_text(line)
+            self._keep_add(line)
+            self._mode = _M_TEXT
+        else:  # _CODE
+            code = _strip(line, plan.base_pos, plan.base_col, self._fstrip)
+            self._emit_code(code, line)
+            self._mode = _M_CODE
+
+    def _take_held(self) -> str:
+        """The held text, whole (a held line start, or a lone "\r"), and forget it."""
+        pending = self._pending
+        if self._held or self._more:
+            pending = "".join(self._held) + pending + "".join(self._more)
+        self._forget_held()
+        return pending
+
+    def _forget_held(self) -> None:
+        self._pending = ""
+        self._held = []
+        self._more = []
+        self._win_at = 0
+        self._held_len = 0
+        self._cursor = None
 
     def _line_done(self, rest: str, eol: str) -> None:
         """A line ended; ``rest`` is its text not yet released, without ``eol``."""
         mode = self._mode
         self._line_no += 1
+        if mode == _M_HEAD and len(rest) > self._max_hold:
+            # Decided as if it had come in pieces, and so judged at its end as they would be.
+            self._release(self._decide_long(rest), rest)
+            mode = self._mode
+            rest = ""
         if mode == _M_CODE:
             self._emit_code(rest + eol, rest + eol)
         elif mode == _M_TEXT:
@@ -595,10 +688,6 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             self._keep_len = 0
             self._overflow = False
         else:
-            if len(rest) > self._max_hold:
-                self._line_no -= 1
-                self._check_hold(rest)
-                self._line_no += 1
             self._hold_re = None
             plan = self._scan(rest, True)
             assert plan is not None
@@ -618,7 +707,8 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 self._emit_text(rest[: plan.prefix])
                 self._open_fence(plan, rest, eol)
         self._mode = _M_HEAD
-        self._hold_scanned = 0
+        self._no_fence = False
+        self._hold_re = None
         self._line_start += self._released + len(rest) + len(eol)
         self._released = 0
 
@@ -626,8 +716,10 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         if not part:
             return
         if self._overflow:
-            if self._ovf_skel is not None:
-                skel = _RUNS.sub(r"\1\1\1", self._ovf_skel + part)
+            skel = self._ovf_skel
+            # (more of the run the skeleton ends with, already cut to 3, changes nothing)
+            if skel is not None and not (skel.endswith(part[0] * 3) and not part.strip(part[0])):
+                skel = _RUNS.sub(r"\1\1\1", skel + part)
                 self._ovf_skel = skel if len(skel) <= 64 else None
             probe = self._ovf_tail + part
             for i, end in enumerate(_HTML_END):
@@ -649,97 +741,85 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._ovf_tail = part[max(0, room - 16) : room]
         self._keep_add(part[room:])
 
-    def _check_hold(self, line: str) -> None:
-        """Raise if the first ``max_hold + 1`` characters of ``line`` would be held.
-
-        Asked of that prefix and not of what a chunk happened to bring, so
-        that the error does not depend on where the chunks were cut.
-        """
-        hint = self._hold_re
-        if self._scan(line[: self._max_hold + 1], False) is None:
-            self._limit()
-        self._hold_re = hint
-
-    def _limit(self) -> None:
-        offset = self._line_start + self._max_hold
-        raise LimitExceededError(
-            ErrorKind.SIZE_LIMIT,
-            f"a line start that could still be a fence line is longer than"
-            f" max_hold={self._max_hold} characters (raise max_hold)",
-            offset,
-            self._line_no,
-            self._max_hold + 1,
-        )
-
     # --- the block structure -------------------------------------------------------
 
-    def _scan(self, s: str, eol: bool) -> _Plan | None:
+    def _scan(self, s: str, eol: bool, at: _Cursor | None = None, off: int = 0) -> _Plan | None:
         """Classify line ``s`` (without its ending); ``None`` if its start must wait.
 
         With ``eol`` False, ``s`` is the line so far, and the answer is only
         what is already certain: ``_TEXT`` or ``_CODE``, or ``None`` while the
-        line could still be a fence line. With ``eol`` True, the plan also
-        says what the line does to the block structure.
+        line could still be a fence line; ``None`` leaves in ``_cursor`` where
+        the line is still undecided. A later scan of the same line, longer,
+        goes on from there with ``at``: ``s`` is then the line from ``off`` on
+        (``off`` at most ``at``'s position), so that a line start fed one
+        character at a time is not read again from its start every time.
+        With ``eol`` True (never resumed), the plan also says what the line
+        does to the block structure.
         """
         stack = self._stack
         leaf = self._leaf
         plan: _Plan | None = None
-        if not stack and leaf == _FENCE:
-            first = s[:1]
-            if first and first != " " and first != "\t" and first != self._fchar:
-                return _Plan(_CODE, False)  # the common case: a code line at the top level
         n = len(s)
-        pos = col = 0
-        bpos = bcol = 0
-        matched = 0
-        for c in stack:
-            fpos, fcol = _nonspace(s, pos, col)
-            if fpos == n:
-                if not eol:
-                    if not c.quote and c.has_content and fcol - col >= c.width:
-                        pos, col = _advance(s, pos, col, c.width)
-                        matched += 1
-                        continue
-                    return None
-                if c.quote or not c.has_content:
-                    break
-                pos, col = fpos, fcol
-            elif c.quote:
-                if s[fpos] != ">":
-                    break
-                pos, col = fpos + 1, fcol + 1
-                if pos < n:
-                    if s[pos] == " " or s[pos] == "\t":
+        if at is None:
+            if not stack and leaf == _FENCE:
+                first = s[:1]
+                if first and first != " " and first != "\t" and first != self._fchar:
+                    return _Plan(_CODE, False)  # the common case: a code line at the top level
+            pos = col = 0
+            bpos = bcol = 0  # where the content after the last ">" starts (from the line start)
+            matched = 0
+            blocks = cont_para = maybe_lazy = False
+        else:
+            pos, col, bpos, bcol, matched, blocks, cont_para, maybe_lazy = at
+            pos -= off
+        if not blocks:
+            for i in range(matched, len(stack)):
+                c = stack[i]
+                fpos, fcol = _nonspace(s, pos, col)
+                if fpos == n:
+                    if not eol:
+                        if not c.quote and c.has_content and fcol - col >= c.width:
+                            pos, col = _advance(s, pos, col, c.width)
+                            matched += 1
+                            continue
+                        return self._wait(pos + off, col, bpos, bcol, matched)
+                    if c.quote or not c.has_content:
+                        break
+                    pos, col = fpos, fcol
+                elif c.quote:
+                    if s[fpos] != ">":
+                        break
+                    if fpos + 1 == n and not eol:
+                        return self._wait(pos + off, col, bpos, bcol, matched)
+                    pos, col = fpos + 1, fcol + 1
+                    if pos < n and (s[pos] == " " or s[pos] == "\t"):
                         pos, col = _advance(s, pos, col, 1)
-                elif not eol:
-                    return None
-                bpos, bcol = pos, col
-            elif fcol - col >= c.width:
-                pos, col = _advance(s, pos, col, c.width)
-            else:
-                break
-            matched += 1
+                    bpos, bcol = pos + off, col
+                elif fcol - col >= c.width:
+                    pos, col = _advance(s, pos, col, c.width)
+                else:
+                    break
+                matched += 1
         all_matched = matched == len(stack)
         ended = leaf == _FENCE and not all_matched
 
-        cont_para = False
-        if all_matched:
+        if not blocks and all_matched:
             if leaf == _FENCE:
                 fpos, fcol = _nonspace(s, pos, col)
                 if fpos == n:
                     if not eol:
-                        return None
-                elif fcol - col <= 3 and s[fpos] == self._fchar:
+                        return self._wait(pos + off, col, bpos, bcol, matched)
+                elif fcol - col <= 3 and s[fpos] == self._fchar and not self._no_fence:
                     run_end = _RUN[self._fchar].match(s, fpos).end()  # type: ignore[union-attr]
                     if run_end == n and not eol:
                         self._hold_re = _RUN[self._fchar]
-                        return None
+                        return self._wait(pos + off, col, bpos, bcol, matched)
                     if run_end - fpos >= self._flen:
                         trail_end = _WS.match(s, run_end).end()  # type: ignore[union-attr]
                         if trail_end == n:
                             if not eol:
                                 self._hold_re = _HOLD_TRAIL
-                                return None
+                                return self._wait(pos + off, col, bpos, bcol, matched)
                             return _Plan(_CLOSE, False)
                 plan = _Plan(_CODE, False)
                 plan.base_pos = bpos
@@ -748,7 +828,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             if leaf == _HTML:
                 fpos, _ = _nonspace(s, pos, col)
                 if not eol:
-                    return _Plan(_TEXT, False) if fpos < n else None
+                    if fpos < n:
+                        return _Plan(_TEXT, False)
+                    return self._wait(pos + off, col, bpos, bcol, matched)
                 plan = _Plan(_TEXT, False)
                 plan.matched = matched
                 plan.leaf = _HTML
@@ -763,7 +845,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             if leaf == _ICODE:
                 fpos, fcol = _nonspace(s, pos, col)
                 if fpos == n and not eol:
-                    return None
+                    return self._wait(pos + off, col, bpos, bcol, matched)
                 if fcol - col >= 4 or fpos == n:
                     plan = _Plan(_TEXT, False)
                     plan.matched = matched
@@ -773,7 +855,8 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             elif leaf == _PARA:
                 cont_para = True
 
-        maybe_lazy = leaf == _PARA
+        if not blocks:
+            maybe_lazy = leaf == _PARA
         if eol and maybe_lazy and not all_matched:
             fpos, fcol = _nonspace(s, pos, col)
             if fpos < n:
@@ -792,8 +875,10 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             fpos, fcol = _nonspace(s, pos, col)
             indent = fcol - col
             if fpos == n:
-                if not eol:
-                    return None  # spaces only so far (and a last such line is no line at all)
+                if not eol:  # spaces only so far (and a last such line is no line at all)
+                    return self._wait(
+                        pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                    )
                 blank = True
                 break
             if indent >= 4:
@@ -803,31 +888,36 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 break
             ch = s[fpos]
             if ch == ">":
+                if fpos + 1 == n and not eol:
+                    return self._wait(
+                        pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                    )
                 pos, col = fpos + 1, fcol + 1
-                if pos < n:
-                    if s[pos] == " " or s[pos] == "\t":
-                        pos, col = _advance(s, pos, col, 1)
-                elif not eol:
-                    return None
-                bpos, bcol = pos, col
+                if pos < n and (s[pos] == " " or s[pos] == "\t"):
+                    pos, col = _advance(s, pos, col, 1)
+                bpos, bcol = pos + off, col
                 new.append((True, 0))
                 cont_para = maybe_lazy = False
                 continue
-            if ch == "`" or ch == "~":
+            if (ch == "`" or ch == "~") and not self._no_fence:
                 run_end = _RUN[ch].match(s, fpos).end()  # type: ignore[union-attr]
                 if run_end == n and not eol:
                     self._hold_re = _RUN[ch]
-                    return None
+                    return self._wait(
+                        pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                    )
                 if run_end - fpos >= 3 and (ch == "~" or s.find("`", run_end) < 0):
                     if not eol:
                         self._hold_re = _HOLD_INFO[ch]
-                        return None
+                        return self._wait(
+                            pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                        )
                     plan = _Plan(_OPEN, ended)
-                    plan.prefix = pos
+                    plan.prefix = pos + off
                     plan.strip = fcol - bcol
                     plan.fence_char = ch
                     plan.fence_len = run_end - fpos
-                    plan.info_pos = run_end
+                    plan.info_pos = run_end + off
                     kind = _FENCE
                     break
                 if not eol:
@@ -847,11 +937,14 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 if ch <= "9" and ch >= "0":
                     m = _ORDERED.match(s, fpos)
                     if m is None:
-                        if not eol and _DIGITS.match(s, fpos).end() == n:  # type: ignore[union-attr]
-                            return None
-                        if not eol:
-                            return _Plan(_TEXT, ended)
-                        break
+                        if eol:
+                            break
+                        digits = _DIGITS.match(s, fpos).end() - fpos  # type: ignore[union-attr]
+                        if fpos + digits == n and digits < 10:  # may still be a marker
+                            return self._wait(
+                                pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                            )
+                        return _Plan(_TEXT, ended)
                     mend = m.end()
                     if cont_para and m.group()[:-1].lstrip("0") != "1":
                         if not eol:
@@ -865,13 +958,17 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                             return _Plan(_TEXT, ended)
                         break
                 elif not eol:
-                    return None
+                    return self._wait(
+                        pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                    )
                 mcol = fcol + mend - fpos
                 cpos, ccol = _nonspace(s, mend, mcol)
                 spaces = ccol - mcol
                 if cpos == n:
                     if not eol:
-                        return None
+                        return self._wait(
+                            pos + off, col, bpos, bcol, matched, True, cont_para, maybe_lazy
+                        )
                     if cont_para:
                         break  # an empty item cannot interrupt a paragraph
                 # the item's content column, from the column its parent's content starts at
@@ -931,6 +1028,21 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             plan.leaf = kind
         return plan
 
+    def _wait(
+        self,
+        pos: int,
+        col: int,
+        bpos: int,
+        bcol: int,
+        matched: int,
+        blocks: bool = False,
+        cont_para: bool = False,
+        maybe_lazy: bool = False,
+    ) -> _Plan | None:
+        """The line start is undecided: ``None``; the next scan of it goes on from here."""
+        self._cursor = (pos, col, bpos, bcol, matched, blocks, cont_para, maybe_lazy)
+        return None
+
     def _html_ends(self, s: str, pos: int, html: int) -> bool:
         """Whether line ``s`` holds the end of an HTML block of kind 1 to 5."""
         if html > 5:
@@ -954,7 +1066,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         marker = False
         if ch == ">" or (ch == "#" and _ATX.match(s, fpos)):
             term = True
-        elif ch == "`" or ch == "~":
+        elif (ch == "`" or ch == "~") and not self._no_fence:
             run_end = _RUN[ch].match(s, fpos).end()  # type: ignore[union-attr]
             term = run_end - fpos >= 3 and (ch == "~" or s.find("`", run_end) < 0)
         elif ch == "<":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from collections import Counter
@@ -495,3 +496,34 @@ def test_events_of_the_failing_call_come_with_the_error() -> None:
             ValueDone((2,), {"b": True}),
             ValueDone((3,), 2),
         ]
+
+
+def test_events_are_frozen_and_equal_to_their_constructed_twins() -> None:
+    # the parser builds events through the slots (pair_builder), not __init__
+    p = JsonStream()
+    events = p.feed('{"a": "x", "b": [1]}')
+    assert events == [
+        ValueStart((), "object"),
+        ValueStart(("a",), "string"),
+        StringDelta(("a",), "x"),
+        ValueDone(("a",), "x"),
+        ValueStart(("b",), "array"),
+        ValueStart(("b", 0), "number"),
+        ValueDone(("b", 0), 1),
+        ValueDone(("b",), [1]),
+        ValueDone((), {"a": "x", "b": [1]}),
+    ]
+    assert hash(events[2]) == hash(StringDelta(("a",), "x"))
+    assert repr(events[2]) == "StringDelta(path=('a',), text='x')"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        events[2].text = "y"  # type: ignore[misc]
+
+
+def test_unsubscribing_the_last_callback_stops_dispatch() -> None:
+    seen: list[Any] = []
+    p = JsonStream()
+    stop = p.subscribe("*", seen.append)
+    p.feed('{"a": 1, ')
+    stop()
+    p.feed('"b": 2}')
+    assert seen == [ValueDone(("a",), 1)]

@@ -2,7 +2,12 @@
 
 Rule 1: only this module looks at characters.
 Rule 2: it knows nothing about paths, fields, events or models; it reports
-what it finds to five hook methods that a subclass implements.
+what it finds to five hook methods that a subclass implements, and
+``feed()`` hands back whatever those hooks appended to ``self._events``.
+
+The public ``feed()``/``close()`` live here, not in the subclass, so that a
+chunk that is only string text, whitespace or digits (most chunks of a token
+stream) costs one Python call before its hook, not two.
 
 The machine is strict RFC 8259 (https://www.rfc-editor.org/rfc/rfc8259): what
 :func:`json.loads` rejects it rejects, and ``NaN``/``Infinity`` too. It never
@@ -21,7 +26,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable
-from typing import Final, NoReturn, TypeAlias, cast
+from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
 
 from ._errors import (
     ErrorKind,
@@ -74,12 +79,13 @@ _WHITESPACE_RUN = cast(_RunMatcher, re.compile(r"[ \t\n\r]*").match)
 _NUMBER_RUN = cast(_RunMatcher, re.compile(r"[-+0-9.eE]*").match)
 # Whole-chunk tests for the fast paths.
 _ONLY_STRING_TEXT = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
-_ONLY_WHITESPACE = re.compile(r"[ \t\n\r]+").fullmatch
 _VALID_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?").fullmatch
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}").fullmatch
 
 _WHITESPACE: Final = frozenset(" \t\n\r")
 _NUMBER_START: Final = frozenset("-0123456789")
+_NUMBER_TEXT: Final = "-+0123456789.eE"  # what a number is made of
+_NUMBER_CHARS: Final = frozenset(_NUMBER_TEXT)
 _LITERALS: Final = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _SIMPLE_ESCAPES: Final = {
     '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"
@@ -97,16 +103,22 @@ _EXPECTED: Final = {
 }
 
 
+#: What the hooks of a subclass append to ``self._events``: its event type.
+_Out = TypeVar("_Out")
+
+
 def _describe(char: str) -> str:
     """A found character, as a message shows it."""
     return "the end of the stream" if not char else repr(char)
 
 
-class JsonCore:
+class JsonCore(Generic[_Out]):
     """Tokenises a JSON document fed in pieces, and calls hooks as values form.
 
     Subclasses implement the ``_on_*`` hooks; :class:`~midstream.JsonStream` is
-    the one the library ships. The hooks are called in document order:
+    the one the library ships. What the hooks append to ``self._events`` is
+    what :meth:`feed` and :meth:`close` return. The hooks are called in
+    document order:
 
     - ``_on_start(kind)`` when a value begins (not for keys);
     - ``_on_string(text)`` with new characters of a string value, at most once
@@ -156,6 +168,12 @@ class JsonCore:
         self._decoder: codecs.IncrementalDecoder | None = None
         self._bytes_seen = 0
         self._error: ParseError | None = None
+        self._chunk = ""  # the text being read, for error positions
+
+        self._events: list[_Out] = []  # what the hooks produced in this call
+        # called with each call's non-empty output before it is returned
+        self._listener: Callable[[list[_Out]], None] | None = None
+        self._closed = False
 
     # --- hooks ----------------------------------------------------------------
 
@@ -203,6 +221,137 @@ class JsonCore:
 
     # --- input ------------------------------------------------------------------
 
+    def feed(self, text: str | bytes, /) -> list[_Out]:
+        """Parse the next chunk and return the events it completes, in document order.
+
+        ``bytes`` are decoded as UTF-8, incrementally: a character split between
+        chunks is fine. ``feed("")`` does nothing.
+
+        Raises:
+            JsonSyntaxError: the chunk breaks the JSON grammar (or is not UTF-8).
+            LimitExceededError: a configured limit was passed.
+        """
+        if self._closed:
+            raise RuntimeError(f"feed() after close(): this {type(self).__name__} has ended")
+        if not isinstance(text, str):
+            return self._feed_bytes(text)
+        if self._error is not None:
+            raise self._error
+        n = len(text)
+        if not n:
+            return []
+        # Fast paths for the commonest chunks of a token stream: text inside a
+        # string, whitespace between tokens, and more digits of a number. A
+        # regex call costs several str method calls, so these tests try the
+        # str methods first.
+        state = self._state
+        if state == _STRING:
+            if (
+                '"' not in text
+                and "\\" not in text
+                and (text.isprintable() or _ONLY_STRING_TEXT(text) is not None)
+                and not self._high
+            ):
+                self._length += n
+                if self._length > self.max_string_length:
+                    self._chunk = text
+                    self._string_too_long(n - self._length + self.max_string_length)
+                parts = self._parts
+                parts.append(text)
+                if len(parts) >= 256:
+                    self._blocks.append("".join(parts))
+                    parts.clear()
+                self._consumed += n  # no newline can stand inside a string
+                if self._in_key:
+                    return []
+                self._on_string(text)
+                events = self._events  # _take_events(), inlined: this is the hot path
+                self._events = []
+                if self._listener is not None and events:
+                    self._listener(events)
+                return events
+        elif state < _STRING and not text.strip(" \t\n\r"):
+            if "\n" in text:
+                self._advance(text, n)
+            else:
+                self._consumed += n
+            return []
+        elif state == _NUMBER and not text.strip(_NUMBER_TEXT):
+            self._pending += text
+            if len(self._pending) > self.max_number_length:
+                self._number_too_long()
+            self._consumed += n
+            return []
+        try:
+            self._run(text, False)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
+        return self._take_events()
+
+    def _feed_bytes(self, data: bytes) -> list[_Out]:
+        text, decode_error = self._decode(bytes(data))
+        try:
+            self._run(text, False)
+            if decode_error is not None:
+                self._raise_decode_error(decode_error)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
+        return self._take_events()
+
+    def feed_until_done(self, text: str, /) -> tuple[list[_Out], int]:
+        """Like :meth:`feed`, but stop right after the root value completes.
+
+        Returns the events and how many characters of ``text`` were consumed;
+        what follows is not part of this value (like
+        :meth:`json.JSONDecoder.raw_decode`). A root number ends only at the
+        character after it, which is not consumed.
+        """
+        if self._closed:
+            raise RuntimeError(
+                f"feed_until_done() after close(): this {type(self).__name__} has ended"
+            )
+        try:
+            consumed = self._run(text, True)
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
+        return self._take_events(), consumed
+
+    def close(self) -> list[_Out]:
+        """End the stream; return the events still due (a root number completes here).
+
+        Raises:
+            IncompleteJsonError: the document is unfinished; the message says
+                what was open and where.
+        """
+        if self._closed:
+            return []
+        try:
+            self._finish()
+        except ParseError as exc:
+            self._keep_events(exc)
+            raise
+        self._closed = True
+        return self._take_events()
+
+    def _take_events(self) -> list[_Out]:
+        """The events of this call, shown to the listener; the next call starts a new list."""
+        events = self._events
+        if not events:
+            return []
+        self._events = []
+        if self._listener is not None:
+            self._listener(events)
+        return events
+
+    def _keep_events(self, error: ParseError) -> None:
+        """Hand the events this call produced before ``error`` to the caller, on it."""
+        if self._events:
+            error.events = self._events
+            self._events = []
+
     def _decode(self, data: bytes) -> tuple[str, ParseError | None]:
         """Decode UTF-8 incrementally; a character split between chunks is fine.
 
@@ -241,29 +390,6 @@ class JsonCore:
         state = self._state
         n = len(text)
         parts = self._parts
-        # Fast paths for the two commonest chunks of a token stream: text inside
-        # a string, and whitespace between tokens.
-        if state == _STRING:
-            if _ONLY_STRING_TEXT(text) is not None and not self._high:
-                self._length += n
-                if self._length > self.max_string_length:
-                    self._string_too_long(n - self._length + self.max_string_length)
-                parts.append(text)
-                if not self._in_key:
-                    self._on_string(text)
-                if len(parts) >= 256:
-                    self._blocks.append("".join(parts))
-                    parts.clear()
-                self._consumed += n  # no newline can stand inside a string
-                return n
-        elif state < _STRING and _ONLY_WHITESPACE(text) is not None:
-            if state == _END and stop_at_end:
-                return 0
-            if "\n" in text:
-                self._advance(text, n)
-            else:
-                self._consumed += n
-            return n
         if state == _END and stop_at_end:
             return 0
         self._chunk = text
@@ -274,7 +400,8 @@ class JsonCore:
             while pos < n:
                 if state >= _STRING:
                     if state == _STRING:
-                        end = _STRING_RUN(text, pos).end()
+                        char = text[pos]
+                        end = pos if char == '"' or char == "\\" else _STRING_RUN(text, pos).end()
                         if end != pos:
                             if self._high:
                                 self._flush_high()
@@ -599,31 +726,42 @@ class JsonCore:
 
     def _read_number(self, text: str, pos: int) -> tuple[int, int]:
         """Read number characters from ``pos``; complete the number if it ends here."""
-        end = _NUMBER_RUN(text, pos).end()
+        if text[pos] not in _NUMBER_CHARS:
+            end = pos
+        elif not (text[pos:] if pos else text).strip(_NUMBER_TEXT):
+            end = len(text)  # the chunk ends inside the number, as tokens often do
+        else:
+            end = _NUMBER_RUN(text, pos).end()
         number = self._pending + text[pos:end]
         if len(number) > self.max_number_length:
-            raise self._fail(
-                LimitExceededError,
-                ErrorKind.NUMBER_LIMIT,
-                f"Number longer than max_number_length={self.max_number_length} characters; "
-                "raise max_number_length to accept it",
-                self._token_start,
-            )
+            self._number_too_long()
         if end == len(text):
             self._pending = number
             return end, _NUMBER
         self._pending = ""
         return end, self._complete_number(number, end, text[end])
 
+    def _number_too_long(self) -> NoReturn:
+        raise self._fail(
+            LimitExceededError,
+            ErrorKind.NUMBER_LIMIT,
+            f"Number longer than max_number_length={self.max_number_length} characters; "
+            "raise max_number_length to accept it",
+            self._token_start,
+        )
+
     def _complete_number(self, number: str, pos: int, following: str) -> int:
         """Convert a finished number; ``pos`` is where the character after it stands."""
-        match = _VALID_NUMBER(number)
-        if match is None:
-            self._bad_number(number, pos, following)
+        digits = number[1:] if number[0] == "-" else number
+        if digits.isdigit() and (digits[0] != "0" or len(digits) == 1):
+            is_float = False  # the commonest number, known valid without the regex
+        else:
+            match = _VALID_NUMBER(number)
+            if match is None:
+                self._bad_number(number, pos, following)
+            is_float = bool(match.group(1) or match.group(2))
         try:
-            value: int | float = (
-                float(number) if match.group(1) or match.group(2) else int(number)
-            )
+            value: int | float = float(number) if is_float else int(number)
         except ValueError:  # more digits than sys.get_int_max_str_digits() allows
             raise self._fail(
                 LimitExceededError,
@@ -730,8 +868,6 @@ class JsonCore:
             return self._line, offset - self._line_start + 1
         last = text.rfind("\n", 0, rel)
         return self._line + newlines, rel - last
-
-    _chunk = ""
 
 
 def _join(blocks: list[str], parts: list[str]) -> str:

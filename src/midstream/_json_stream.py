@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from ._errors import ParseError
-from ._events import JsonEvent, StringDelta, ValueDone, ValueStart
+from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, pair_builder
 from ._json_core import (
     _VALID_NUMBER,
     DEFAULT_MAX_DEPTH,
@@ -28,8 +27,12 @@ __all__ = ["JsonStream"]
 
 _MISSING: Final[Any] = object()
 
+_value_start: Final = pair_builder(ValueStart)
+_string_delta: Final = pair_builder(StringDelta)
+_value_done: Final = pair_builder(ValueDone)
 
-class JsonStream(JsonCore):
+
+class JsonStream(JsonCore[JsonEvent]):
     """Parse one JSON document fed in chunks; report each value as it forms.
 
     >>> p = JsonStream()
@@ -64,7 +67,6 @@ ValueDone(path=(), value={'title': 'Hello'})]
             max_string_length=max_string_length,
             max_number_length=max_number_length,
         )
-        self._events: list[JsonEvent] = []
         # One entry per open container: the container, its path, and the key
         # (object) or index (array) of the child being read.
         self._containers: list[Any] = []
@@ -76,82 +78,9 @@ ValueDone(path=(), value={'title': 'Hello'})]
         self._placeholder = False
         # what the placeholder's key held before (a repeated key), to restore on a drop
         self._shadowed: Any = _MISSING
-        self._closed = False
         self._subscriptions: list[tuple[PathPattern, Callable[[Any], object], Any]] = []
 
     # --- public API --------------------------------------------------------------
-
-    def feed(self, text: str | bytes, /) -> list[JsonEvent]:
-        """Parse the next chunk and return the events it completes, in document order.
-
-        ``bytes`` are decoded as UTF-8, incrementally: a character split between
-        chunks is fine. ``feed("")`` does nothing.
-
-        Raises:
-            JsonSyntaxError: the chunk breaks the JSON grammar (or is not UTF-8).
-            LimitExceededError: a configured limit was passed.
-        """
-        if self._closed:
-            raise RuntimeError("feed() after close(): this JsonStream has ended")
-        if not isinstance(text, str):
-            return self._feed_bytes(text)
-        try:
-            self._run(text, False)
-        except ParseError as exc:
-            self._keep_events(exc)
-            raise
-        events = self._events
-        if events:
-            self._events = []
-            if self._subscriptions:
-                self._dispatch(events)
-            return events
-        return []
-
-    def _feed_bytes(self, data: bytes) -> list[JsonEvent]:
-        text, decode_error = self._decode(bytes(data))
-        try:
-            self._run(text, False)
-            if decode_error is not None:
-                self._raise_decode_error(decode_error)
-        except ParseError as exc:
-            self._keep_events(exc)
-            raise
-        return self._take_events()
-
-    def feed_until_done(self, text: str, /) -> tuple[list[JsonEvent], int]:
-        """Like :meth:`feed`, but stop right after the root value completes.
-
-        Returns the events and how many characters of ``text`` were consumed;
-        what follows is not part of this value (like
-        :meth:`json.JSONDecoder.raw_decode`). A root number ends only at the
-        character after it, which is not consumed.
-        """
-        if self._closed:
-            raise RuntimeError("feed_until_done() after close(): this JsonStream has ended")
-        try:
-            consumed = self._run(text, True)
-        except ParseError as exc:
-            self._keep_events(exc)
-            raise
-        return self._take_events(), consumed
-
-    def close(self) -> list[JsonEvent]:
-        """End the stream; return the events still due (a root number completes here).
-
-        Raises:
-            IncompleteJsonError: the document is unfinished; the message says
-                what was open and where.
-        """
-        if self._closed:
-            return []
-        try:
-            self._finish()
-        except ParseError as exc:
-            self._keep_events(exc)
-            raise
-        self._closed = True
-        return self._take_events()
 
     @property
     def value(self) -> JSONValue:
@@ -214,14 +143,21 @@ ValueDone(path=(), value={'title': 'Hello'})]
         """
         entry = (PathPattern(pattern), callback, event)
         self._subscriptions.append(entry)
-        return lambda: self._subscriptions.remove(entry)
+        self._listener = self._dispatch
+
+        def unsubscribe() -> None:
+            self._subscriptions.remove(entry)
+            if not self._subscriptions:
+                self._listener = None
+
+        return unsubscribe
 
     # --- hooks from the core -------------------------------------------------------
 
     def _on_start(self, kind: str) -> None:
         containers = self._containers
         path = self._paths[-1] + (self._slots[-1],) if containers else ()
-        self._events.append(ValueStart(path, kind))  # type: ignore[arg-type]
+        self._events.append(_value_start(path, kind))
         if kind == "object" or kind == "array":
             container: Any = {} if kind == "object" else []
             if containers:
@@ -239,13 +175,13 @@ ValueDone(path=(), value={'title': 'Hello'})]
             self._scalar_path = path
 
     def _on_string(self, text: str) -> None:
-        self._events.append(StringDelta(self._scalar_path, text))
+        self._events.append(_string_delta(self._scalar_path, text))
 
     def _on_key(self, key: str) -> None:
         self._slots[-1] = key
 
     def _on_scalar(self, value: JSONValue) -> None:
-        self._events.append(ValueDone(self._scalar_path, value))
+        self._events.append(_value_done(self._scalar_path, value))
         containers = self._containers
         if not containers:
             self._root = value
@@ -265,7 +201,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
     def _on_end(self) -> None:
         container = self._containers.pop()
         self._slots.pop()
-        self._events.append(ValueDone(self._paths.pop(), container))
+        self._events.append(_value_done(self._paths.pop(), container))
         if self._containers and type(self._containers[-1]) is list:
             self._slots[-1] += 1
 
@@ -287,20 +223,6 @@ ValueDone(path=(), value={'title': 'Hello'})]
                 except ValueError:  # past sys.get_int_max_str_digits(): it never completes
                     return _MISSING
         return _MISSING
-
-    def _take_events(self) -> list[JsonEvent]:
-        """The events of this call: run the subscriptions on them and start a new list."""
-        events = self._events
-        self._events = []
-        if self._subscriptions and events:
-            self._dispatch(events)
-        return events
-
-    def _keep_events(self, error: ParseError) -> None:
-        """Hand the events this call produced before ``error`` to the caller, on it."""
-        if self._events:
-            error.events = self._events
-            self._events = []
 
     def _drop_placeholder(self) -> None:
         if not self._placeholder:

@@ -121,7 +121,7 @@ _AFTER_BRACKET: Final = frozenset('"[]{-0123456789tfn')
 _SLICE: Final = 256  # first piece of held text fed to a new candidate
 
 
-class _Checker(JsonCore):
+class _Checker(JsonCore[JsonEvent]):
     """The core parser with nothing attached: checks a candidate, builds no events."""
 
     def _on_start(self, kind: str) -> None:
@@ -138,17 +138,6 @@ class _Checker(JsonCore):
 
     def _on_end(self) -> None:
         pass
-
-    def feed_until_done(self, text: str, /) -> tuple[list[JsonEvent], int]:
-        return [], self._run(text, True)
-
-    def feed(self, text: str, /) -> list[JsonEvent]:
-        self._run(text, False)
-        return []
-
-    def close(self) -> list[JsonEvent]:
-        self._finish()
-        return []
 
 
 _Driver: TypeAlias = "JsonStream | _Checker"

@@ -80,7 +80,7 @@ _NUMBER_RUN = cast(_RunMatcher, re.compile(r"[-+0-9.eE]*").match)
 # Whole-chunk tests for the fast paths.
 _ONLY_STRING_TEXT = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
 _VALID_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?").fullmatch
-_HEX4 = re.compile(r"[0-9a-fA-F]{4}").fullmatch
+_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
 
 _WHITESPACE: Final = frozenset(" \t\n\r")
 _NUMBER_START: Final = frozenset("-0123456789")
@@ -287,7 +287,13 @@ class JsonCore(Generic[_Out]):
         except ParseError as exc:
             self._keep_events(exc)
             raise
-        return self._take_events()
+        events = self._events  # _take_events(), inlined
+        if not events:
+            return []
+        self._events = []
+        if self._listener is not None:
+            self._listener(events)
+        return events
 
     def _feed_bytes(self, data: bytes) -> list[_Out]:
         text, decode_error = self._decode(bytes(data))
@@ -692,8 +698,10 @@ class JsonCore(Generic[_Out]):
 
     def _check_partial_hex(self, escape: str, pos: int) -> None:
         """Reject a cut-short ``\\uXY`` as soon as a non-hex digit shows."""
+        if not escape[2:6].strip(_HEX_DIGITS):
+            return
         for i, char in enumerate(escape[2:6], 2):
-            if char not in "0123456789abcdefABCDEF":
+            if char not in _HEX_DIGITS:
                 raise self._syntax(
                     ErrorKind.INVALID_ESCAPE,
                     f"Invalid \\uXXXX escape: found {char!r}, expected a hex digit",
@@ -701,7 +709,7 @@ class JsonCore(Generic[_Out]):
                 )
 
     def _add_code_point(self, digits: str, pos: int) -> None:
-        if _HEX4(digits) is None:
+        if digits.strip(_HEX_DIGITS):
             self._check_partial_hex("\\u" + digits, pos)
         code = int(digits, 16)
         high = self._high

@@ -675,7 +675,9 @@ class JsonCore(Generic[_Out]):
             if self._high:
                 self._flush_high()
             self._parts.append(_SIMPLE_ESCAPES[kind])
-            self._count_chars(1, pos + shift)
+            self._length += 1
+            if self._length > self.max_string_length:
+                self._string_too_long(pos + shift)
             return pos + 2
         elif kind:
             raise self._syntax(
@@ -723,10 +725,7 @@ class JsonCore(Generic[_Out]):
             self._high = code
         else:
             self._parts.append(chr(code))
-        self._count_chars(1, pos)
-
-    def _count_chars(self, count: int, pos: int) -> None:
-        self._length += count
+        self._length += 1
         if self._length > self.max_string_length:
             self._string_too_long(pos)
 

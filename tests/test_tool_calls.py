@@ -1123,15 +1123,30 @@ def test_anthropic_two_messages_in_one_assembler() -> None:
     assert of(Finish, flat(per_feed)) == [Finish(0, "tool_use"), Finish(0, "end_turn")]
 
 
-def test_arguments_delta_built_fast_is_the_same_event() -> None:
-    from midstream._tool_calls import _arguments_delta
+def test_arguments_delta_built_fast_is_the_same_event(
+    wrap: Callable[[dict[str, Any]], Any],
+) -> None:
+    from midstream._tool_calls import _FAST_DELTA
 
-    events = [midstream.ValueStart((), "object")]
-    fast, plain = _arguments_delta(1, 2, "{", events), ToolArgumentsDelta(1, 2, "{", events)
-    assert type(fast) is ToolArgumentsDelta
-    assert fast == plain and repr(fast) == repr(plain)
+    assert _FAST_DELTA  # else the assembler falls back to the constructor (still correct)
+    per_feed, _ = run_chat([chunk(entry(1, "a", "f", "{")), chunk(entry(1, args="}"))], wrap)
+    fast = of(ToolArgumentsDelta, flat(per_feed))
+    plain = [ToolArgumentsDelta(0, 1, "{", [midstream.ValueStart((), "object")]),
+             ToolArgumentsDelta(0, 1, "}", [ValueDone((), {})])]
+    assert all(type(d) is ToolArgumentsDelta for d in fast)
+    assert fast == plain and list(map(repr, fast)) == list(map(repr, plain))
     with pytest.raises(AttributeError):
-        fast.text = "x"  # type: ignore[misc]  # still frozen
+        fast[0].text = "x"  # type: ignore[misc]  # still frozen
+
+
+def test_arguments_delta_without_the_fast_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the assembler does should ToolArgumentsDelta ever change shape.
+    chunks = [chunk(entry(0, "a", "f", '{"x": [1, ')), chunk(entry(0, args="2]}")),
+              chunk(finish="tool_calls")]
+    fast, _ = run_chat(chunks)
+    monkeypatch.setattr("midstream._tool_calls._FAST_DELTA", False)
+    plain, _ = run_chat(chunks)
+    assert plain == fast and len(of(ToolArgumentsDelta, flat(plain))) == 2
 
 
 @pytest.mark.parametrize("cut", [None, 8, 9, 10], ids=["whole", "at-brace", "after-space", "in-y"])

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import midstream
-from helpers import merge_deltas, shared_path, split_at
+from helpers import chunkings, merge_deltas, shared_path, split_at, split_points
 from midstream import (
     ContentDelta,
     ErrorKind,
@@ -706,24 +706,40 @@ def test_random_calls_cut_and_interleaved(
 # --- Responses API ----------------------------------------------------------------------------
 
 
-def responses_call(arguments: list[str], *, done: str | None = None,
-                   end: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    item = {"id": "fc_1", "type": "function_call", "status": "in_progress", "arguments": "",
-            "call_id": "call_1", "name": "multiply"}
+#: Per Responses call item type: its item id, a name, the field holding its text, the event prefix.
+RESPONSES_KINDS = {
+    "function_call": ("fc_1", "multiply", "arguments", "response.function_call_arguments"),
+    "custom_tool_call": ("ctc_1", "apply_patch", "input", "response.custom_tool_call_input"),
+}
+
+
+def responses_stream(kind: str, parts: list[str], *, done: str | None = None,
+                     item_done: str | None = None,
+                     end: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """A Responses stream with one call of ``kind``, its text streamed in ``parts``."""
+    item_id, name, field, prefix = RESPONSES_KINDS[kind]
+    item = {"id": item_id, "type": kind, "status": "in_progress", field: "",
+            "call_id": "call_1", "name": name}
     events: list[dict[str, Any]] = [
-        {"type": "response.created", "response": {"id": "r", "status": "in_progress"}},
+        {"type": "response.created", "response": None, "sequence_number": 0},
         {"type": "response.output_item.added", "output_index": 0, "item": item},
     ]
-    events += [{"type": "response.function_call_arguments.delta", "item_id": "fc_1",
-                "output_index": 0, "delta": a} for a in arguments]
+    events += [{"type": f"{prefix}.delta", "item_id": item_id, "output_index": 0, "delta": p}
+               for p in parts]
     if done is not None:
-        events.append({"type": "response.function_call_arguments.done", "item_id": "fc_1",
-                       "output_index": 0, "arguments": done})
+        events.append({"type": f"{prefix}.done", "item_id": item_id, "output_index": 0,
+                       field: done})
+    if item_done is not None:
         events.append({"type": "response.output_item.done", "output_index": 0,
-                       "item": {**item, "status": "completed", "arguments": done}})
+                       "item": {**item, "status": "completed", field: item_done}})
     events.append(end or {"type": "response.completed",
                           "response": {"id": "r", "status": "completed"}})
     return events
+
+
+def responses_call(arguments: list[str], *, done: str | None = None,
+                   end: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    return responses_stream("function_call", arguments, done=done, item_done=done, end=end)
 
 
 def test_responses_function_call() -> None:
@@ -779,10 +795,178 @@ def test_responses_sdk_objects() -> None:
     from openai.types.responses import ResponseStreamEvent
 
     events = responses_call(['{"a":', "1}"], done='{"a":1}')
-    events[0]["response"] = None  # not read; keeps construct_type from needing a whole Response
     objects = [construct_type(type_=ResponseStreamEvent, value=e) for e in events]  # type: ignore[arg-type]
     per_feed = feed_each(ToolCallAssembler(), objects)
     assert of(ToolCallDone, flat(per_feed))[0].arguments == {"a": 1}
+
+
+# --- Responses API: custom (free-form) tools ----------------------------------------------------
+
+
+def custom_call(parts: list[str], **kw: Any) -> list[dict[str, Any]]:
+    """A Responses stream calling a custom tool: its input is free text, streamed in ``parts``."""
+    return responses_stream("custom_tool_call", parts, **kw)
+
+
+def responses_sdk(event: dict[str, Any]) -> Any:
+    """A Responses stream event as the openai client builds it from the wire (no validation)."""
+    from openai.types.responses import ResponseStreamEvent
+
+    return construct_type(type_=ResponseStreamEvent, value=event)  # type: ignore[arg-type]
+
+
+RESPONSES_WRAPS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "dict": lambda d: d, "sdk": responses_sdk, "sse": json.dumps,
+}
+
+PATCH = "*** Begin Patch\n*** Update File: a.py\n@@\n-x = 1\n+x = {\"a\": [1, 2]}\n*** End Patch\n"
+
+
+@pytest.mark.parametrize("how", sorted(RESPONSES_WRAPS))
+def test_custom_tool_call_input_is_text(how: str) -> None:
+    wrap = RESPONSES_WRAPS[how]
+    events = custom_call(["*** Begin", " Patch\n", PATCH[len("*** Begin Patch\n"):]],
+                         done=PATCH, item_done=PATCH)
+    acc = ToolCallAssembler()
+    per_feed = feed_each(acc, [wrap(e) for e in events])
+    assert per_feed[1] == [ToolCallStart(0, 0, "call_1", "apply_patch")]  # at output_item.added
+    deltas = of(ToolArgumentsDelta, flat(per_feed))
+    assert [d.text for d in deltas] == ["*** Begin", " Patch\n", PATCH[len("*** Begin Patch\n"):]]
+    assert all(d.events == [] for d in deltas)  # free text: no JSON events
+    assert where(ToolCallDone, per_feed) == [5]  # the *_input.done event
+    assert of(ToolCallDone, flat(per_feed)) == [
+        ToolCallDone(0, 0, "call_1", "apply_patch", PATCH, PATCH)]
+    assert not of(ToolCallError, flat(per_feed))
+    assert of(Finish, flat(per_feed)) == [Finish(0, "completed")]
+    assert acc.tool_calls == [ToolCall(0, 0, "call_1", "apply_patch", "custom_tool_call", PATCH,
+                                       PATCH, "done")]
+
+
+def test_custom_tool_call_events_do_not_depend_on_how_the_input_is_cut() -> None:
+    # Text that JSON would read (and whitespace JSON would drop) is kept as it is.
+    text = ' {"not": "parsed"} \n\t<p>é</p>\\u00e9 '
+    expected = None
+    for parts in chunkings(text):
+        for how, wrap in RESPONSES_WRAPS.items():
+            per_feed = feed_each(ToolCallAssembler(), [wrap(e) for e in
+                                                       custom_call(parts, done=text)])
+            got = merge_deltas(flat(per_feed))
+            assert where(ToolCallDone, per_feed) == [len(parts) + 2], (how, parts)
+            if expected is None:
+                expected = got
+            assert got == expected, (how, parts)
+    assert expected is not None
+    assert of(ToolArgumentsDelta, expected) == [ToolArgumentsDelta(0, 0, text, [])]
+    assert of(ToolCallDone, expected)[0].arguments == text
+
+
+@given(st.text(max_size=60).flatmap(lambda t: st.tuples(st.just(t), split_points(t))),
+       st.sampled_from(sorted(RESPONSES_WRAPS)), st.booleans())
+def test_random_custom_input_cut_anywhere(
+    text_and_parts: tuple[str, list[str]], how: str, with_function_call: bool
+) -> None:
+    text, parts = text_and_parts
+    events = custom_call(parts, done=text, item_done=text)
+    if with_function_call:  # a JSON call before it in the same response
+        events[1:1] = responses_call(['{"a": ', "[1]}"], done='{"a": [1]}')[1:-1]
+        for e in events[1:6]:
+            e["output_index"] = 1
+    per_feed = feed_each(ToolCallAssembler(), [RESPONSES_WRAPS[how](e) for e in events])
+    evs = flat(per_feed)
+    assert not of(ToolCallError, evs)
+    custom = [e for e in evs if getattr(e, "index", None) == 0]
+    assert "".join(d.text for d in of(ToolArgumentsDelta, custom)) == text
+    assert all(d.events == [] and d.text for d in of(ToolArgumentsDelta, custom))
+    assert of(ToolCallDone, custom) == [ToolCallDone(0, 0, "call_1", "apply_patch", text, text)]
+    assert [type(e) for e in custom][0] is ToolCallStart and type(custom[-1]) is ToolCallDone
+    if with_function_call:
+        assert of(ToolCallDone, evs)[0].arguments == {"a": [1]}
+
+
+def test_custom_tool_call_input_only_in_done_or_item_done() -> None:
+    per_feed = feed_each(ToolCallAssembler(), custom_call([], done="a b"))
+    assert of(ToolArgumentsDelta, flat(per_feed)) == [ToolArgumentsDelta(0, 0, "a b", [])]
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == "a b"
+    # the earlier events missing: output_item.done alone carries the call
+    events = [e for e in custom_call([], item_done="x") if e["type"] != "response.output_item.added"]
+    per_feed = feed_each(ToolCallAssembler(), events)
+    assert [type(e) for e in flat(per_feed)] == [ToolCallStart, ToolArgumentsDelta, ToolCallDone,
+                                                  Finish]
+    # an empty input is an empty text, not {}
+    per_feed = feed_each(ToolCallAssembler(), custom_call([], done=""))
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == ""
+    assert not of(ToolArgumentsDelta, flat(per_feed))
+
+
+def test_custom_tool_call_done_completing_or_differing_from_the_deltas() -> None:
+    per_feed = feed_each(ToolCallAssembler(), custom_call(["x"], done="x "))
+    assert [d.text for d in of(ToolArgumentsDelta, flat(per_feed))] == ["x", " "]
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == "x "
+    # whitespace counts in free text (JSON arguments would compare equal)
+    per_feed = feed_each(ToolCallAssembler(), custom_call(["x "], done="x"))
+    (error,) = of(ToolCallError, flat(per_feed))
+    assert error.raw == "x " and "differs" in str(error.error)
+
+
+@pytest.mark.parametrize(("end", "words"), [
+    ({"type": "response.incomplete", "response": {"status": "incomplete",
+      "incomplete_details": {"reason": "max_output_tokens"}}}, "truncated"),
+    ({"type": "response.completed", "response": {"status": "completed"}}, "('completed')"),
+    (None, "the stream ended"),
+])
+def test_custom_tool_call_never_done_without_the_providers_end(
+    end: dict[str, Any] | None, words: str
+) -> None:
+    # Free text has no closing bracket: only *_input.done or output_item.done ends it.
+    events = custom_call(["*** Begin", " Patch"], end=end)
+    if end is None:
+        events.pop()  # no response.* end at all: close() settles the call
+    acc = ToolCallAssembler()
+    per_feed = feed_each(acc, events)
+    (error,) = of(ToolCallError, flat(per_feed))
+    assert not of(ToolCallDone, flat(per_feed))
+    assert isinstance(error.error, IncompleteJsonError)
+    assert error.error.kind is ErrorKind.UNEXPECTED_END and error.error.offset == 15
+    assert words in str(error.error) and "Input" in str(error.error)
+    assert error.raw == "*** Begin Patch"
+    (record,) = acc.tool_calls
+    assert (record.status, record.arguments, record.raw) == ("error", None, "*** Begin Patch")
+
+
+def test_custom_tool_call_while_streaming_and_input_after_done() -> None:
+    acc = ToolCallAssembler()
+    events = custom_call(["ab", "c"], done="abc")
+    for e in events[:3]:
+        acc.feed(e)
+    assert acc.tool_calls[0].arguments == "ab" and acc.tool_calls[0].status == "streaming"
+    late = {"type": "response.custom_tool_call_input.delta", "item_id": "ctc_1",
+            "output_index": 0, "delta": " "}
+    out = [acc.feed(e) for e in [*events[3:5], late]]
+    assert [type(e) for e in out[1]] == [ToolCallDone]
+    (error,) = out[2]
+    assert isinstance(error, ToolCallError) and "after" in str(error.error)
+
+
+def test_custom_tool_call_and_tools() -> None:
+    class apply_patch(BaseModel):  # noqa: N801  (a model wrongly registered for a custom tool)
+        x: int
+
+    tools: list[Any] = [{"type": "custom", "name": "apply_patch", "format": {"type": "text"}}]
+    per_feed = feed_each(ToolCallAssembler(tools=tools), custom_call(["p"], done="p"))
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == "p"
+    # a model under a custom tool's name is not applied: the input is text, not its JSON
+    per_feed = feed_each(ToolCallAssembler(tools=[apply_patch]), custom_call(["p"], done="p"))
+    assert of(ToolCallDone, flat(per_feed))[0].arguments == "p"
+    per_feed = feed_each(ToolCallAssembler(tools=[GetWeather]), custom_call(["p"], done="p"))
+    (error,) = of(ToolCallError, flat(per_feed))
+    assert isinstance(error.error, UnknownToolError) and error.raw == "p"
+
+
+def test_custom_tool_call_input_length_limit() -> None:
+    per_feed = feed_each(ToolCallAssembler(max_arguments_length=4),
+                         custom_call(["abc", "de"], done="abcde"))
+    (error,) = of(ToolCallError, flat(per_feed))
+    assert isinstance(error.error, LimitExceededError) and error.raw == "abcde"
 
 
 # --- Anthropic Messages -----------------------------------------------------------------------
@@ -909,8 +1093,10 @@ def assert_nothing_lost(events: list[Any], acc: ToolCallAssembler) -> None:
         assert len(final) == 1 and final[0] is mine[-1], call
         text = "".join(e.text for e in mine if isinstance(e, ToolArgumentsDelta))
         assert text == call.raw or (not text and call.raw == (final[0].raw or call.raw))
-        if isinstance(final[0], ToolCallDone) and text.strip():
-            core = [ev for e in mine if isinstance(e, ToolArgumentsDelta) for ev in e.events]
+        core = [ev for e in mine if isinstance(e, ToolArgumentsDelta) for ev in e.events]
+        if call.type == "custom_tool_call":  # free text: no JSON events
+            assert not core and call.arguments == (text if call.status == "done" else None)
+        elif isinstance(final[0], ToolCallDone) and text.strip():
             assert core[-1] == ValueDone((), call.arguments)
             assert Counter(type(ev).__name__ for ev in core)["ValueStart"] == Counter(
                 type(ev).__name__ for ev in core)["ValueDone"]
@@ -974,7 +1160,14 @@ def test_real_chat_streams_match_the_openai_sdk() -> None:
         assert {e.choice: e.reason for e in of(Finish, got)} == finishes, record["id"]
 
 
-_RESPONSES_CALL_TYPES = {"function_call", "mcp_call"}
+_RESPONSES_CALL_TYPES = {"function_call", "mcp_call", "custom_tool_call"}
+
+
+def final_arguments(item: dict[str, Any]) -> Any:
+    """What a finished Responses call item says its arguments are (a custom tool's: text)."""
+    if item["type"] == "custom_tool_call":
+        return item["input"]
+    return json.loads(item["arguments"] or "{}")
 
 
 def test_real_responses_streams_match_their_final_items() -> None:
@@ -991,8 +1184,8 @@ def test_real_responses_streams_match_their_final_items() -> None:
             objects = [construct_type(type_=ResponseStreamEvent, value=e)  # type: ignore[arg-type]
                        for e in events]
             assert comparable(replay(objects)[0]) == comparable(got), record["id"]
-        expected = [(item.get("call_id") or item["id"], item["name"],
-                     json.loads(item["arguments"] or "{}")) for item in final]
+        expected = [(item.get("call_id") or item["id"], item["name"], final_arguments(item))
+                    for item in final]
         assert [(c.id, c.name, c.arguments) for c in acc.tool_calls] == expected, record["id"]
         assert all(c.status == "done" for c in acc.tool_calls), record["id"]
         with_calls += bool(expected)

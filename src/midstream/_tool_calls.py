@@ -13,8 +13,10 @@ Three wire formats, told apart per event (``format="auto"``):
   ``openai.types.chat.ChatCompletionChunk`` objects or plain dicts; also what
   OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI, vLLM, Ollama...).
 - OpenAI Responses API stream events (``response.output_item.added`` with a
-  ``function_call`` or ``mcp_call`` item, ``response.function_call_arguments.delta``
-  / ``.done``, ``response.output_text.delta``, ``response.completed``...).
+  ``function_call``, ``mcp_call`` or ``custom_tool_call`` item,
+  ``response.function_call_arguments.delta`` / ``.done``,
+  ``response.custom_tool_call_input.delta`` / ``.done``,
+  ``response.output_text.delta``, ``response.completed``...).
 - Anthropic Messages stream events (``content_block_start`` with a
   ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
   ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
@@ -45,7 +47,9 @@ Provider quirks, each decided here once (the tests name each one):
 A call is never declared done on a parsable prefix of its arguments: ``12``
 may still become ``123``, so a root number completes only when the provider
 says the arguments ended (``content_block_stop``, ``*.arguments.done``) or the
-choice finishes, or at :meth:`ToolCallAssembler.close`.
+choice finishes, or at :meth:`ToolCallAssembler.close`. A custom tool's
+free-text input, where every prefix would do, completes only when the
+provider says it ended (``*_input.done``, ``response.output_item.done``).
 """
 
 from __future__ import annotations
@@ -129,15 +133,24 @@ _ANTHROPIC_TYPES: Final = frozenset(
     }
 )
 _ANTHROPIC_CALLS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
-_RESPONSES_CALLS: Final = frozenset({"function_call", "mcp_call"})
+_RESPONSES_CALLS: Final = frozenset({"function_call", "mcp_call", "custom_tool_call"})
+#: A Responses call to a custom (free-form) tool: its input is text, not JSON.
+_CUSTOM: Final = "custom_tool_call"
 #: Calls the provider runs itself: their names are not the caller's tools.
 _SERVER_CALLS: Final = frozenset({"server_tool_use", "mcp_tool_use", "mcp_call"})
 _RESPONSES_ARGS_DELTA: Final = frozenset(
-    {"response.function_call_arguments.delta", "response.mcp_call_arguments.delta"}
+    {
+        "response.function_call_arguments.delta",
+        "response.mcp_call_arguments.delta",
+        "response.custom_tool_call_input.delta",
+    }
 )
-_RESPONSES_ARGS_DONE: Final = frozenset(
-    {"response.function_call_arguments.done", "response.mcp_call_arguments.done"}
-)
+#: The events that end a call's arguments, and the field holding them whole.
+_RESPONSES_ARGS_DONE: Final = {
+    "response.function_call_arguments.done": "arguments",
+    "response.mcp_call_arguments.done": "arguments",
+    "response.custom_tool_call_input.done": "input",
+}
 _RESPONSES_END: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _EMPTY: Final[Mapping[str, Any]] = {}
 #: JSON's whitespace (RFC 8259): what may surround a value. str.strip() takes more.
@@ -171,12 +184,14 @@ class ToolCall:
         id: the provider's call id (Responses: ``call_id``), None if none came.
         name: the function name.
         type: the provider's kind of call: ``"function"`` (Chat Completions and
-            Responses), ``"mcp_call"``, or Anthropic's ``"tool_use"``,
+            Responses), ``"mcp_call"``, ``"custom_tool_call"`` (a Responses
+            custom tool: free-text input), or Anthropic's ``"tool_use"``,
             ``"server_tool_use"``, ``"mcp_tool_use"``.
         raw: the arguments text received, as received.
-        arguments: once done, the validated model or the decoded JSON; while
-            streaming, the partial value so far (None before any); after an
-            error, the decoded JSON if it decoded, else None.
+        arguments: once done, the validated model or the decoded JSON (a
+            custom tool's: the input text); while streaming, the partial value
+            so far (None before any); after an error, the decoded JSON if it
+            decoded (a custom tool's text if the provider ended it), else None.
         status: ``"streaming"``, ``"done"`` or ``"error"``.
         error: what went wrong, when ``status == "error"``.
     """
@@ -210,6 +225,7 @@ class _Call:
         "started",
         "state",
         "stream",
+        "text",
         "type",
     )
 
@@ -219,6 +235,7 @@ class _Call:
         self.id = id
         self.name = name
         self.type = type
+        self.text = type == _CUSTOM  # free-text input: never parsed, never a JSONStream
         self.parts: list[str] = []
         self.length = 0
         self.json_end = -1  # where in the raw text the arguments' JSON value ended
@@ -402,6 +419,22 @@ class ToolCallAssembler:
     leaves it out or reuses it for another call, the next index unused in the
     choice. Use one assembler per response.
 
+    Custom tools (Responses ``custom_tool_call``, a free-form or grammar tool)
+    take free text, not JSON, through the same events: :class:`ToolCallStart`
+    at ``response.output_item.added``, a :class:`ToolArgumentsDelta` per
+    ``response.custom_tool_call_input.delta`` with the raw text and no JSON
+    ``events`` (an empty list), then :class:`ToolCallDone` whose ``arguments``
+    and ``raw`` are the input text as received (whitespace included; ``""``
+    stays ``""``). Text has no closing bracket, so only the provider's end of
+    the input (``response.custom_tool_call_input.done`` or
+    ``response.output_item.done``) completes such a call; an input that
+    disagrees with the deltas is a :class:`ToolCallError`. A finish or
+    :meth:`close` before that ends it in a :class:`ToolCallError` holding an
+    :class:`IncompleteJsonError` (kind ``UNEXPECTED_END``, offset the length
+    received; "truncated" in its message for a token-limit finish), the same
+    error as for JSON arguments cut off, so one check finds every call that
+    did not finish. The record's ``type`` is ``"custom_tool_call"``.
+
     Example::
 
         acc = ToolCallAssembler(tools=[GetWeather])
@@ -435,7 +468,10 @@ class ToolCallAssembler:
                 call to any other name ends in :class:`ToolCallError` with
                 :class:`UnknownToolError` (except calls the provider runs itself:
                 Anthropic ``server_tool_use``/``mcp_tool_use``, Responses
-                ``mcp_call``). None (the default): no validation, any name.
+                ``mcp_call``). A custom tool's input is text: its name is
+                checked, a model under its name is not applied (Responses
+                ``{"type": "custom", "name": ...}`` definitions register the
+                name). None (the default): no validation, any name.
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
@@ -560,9 +596,12 @@ class ToolCallAssembler:
                 status, arguments = "error", call.arguments
             else:
                 status = "streaming"
-                # snapshot() is the parser's live value: copy it so the record stays put.
-                partial = call.stream.snapshot() if call.stream is not None else None
-                arguments = copy.deepcopy(partial)
+                if call.text:
+                    arguments = call.raw() if call.parts else None
+                else:
+                    # snapshot() is the parser's live value: copy it so the record stays put.
+                    partial = call.stream.snapshot() if call.stream is not None else None
+                    arguments = copy.deepcopy(partial)
             records.append(
                 ToolCall(
                     choice=call.choice,
@@ -645,7 +684,8 @@ class ToolCallAssembler:
         """A call's first fragment, or one that is not parsed: returns the text and the parser.
 
         The parser is None when the fragment has been dealt with here: the
-        call was already settled, or the fragment passes the length limit.
+        call was already settled, the fragment passes the length limit, or the
+        call's input is free text (a custom tool's), which is not parsed.
         """
         if type(text) is not str:
             # Some OpenAI-compatible servers send the arguments already decoded.
@@ -657,8 +697,7 @@ class ToolCallAssembler:
         if length > self._max_length:
             call.length = length
             if state != _OPEN:  # already settled: keep no more than the limit
-                if state == _DONE and text.strip(_WS):
-                    self._extra_data(call)
+                self._after_done(call, text)
                 return text, None
             call.parts.append(text)
             raw = call.raw()
@@ -674,11 +713,13 @@ class ToolCallAssembler:
                 ),
             )
             return text, None
-        if state != _OPEN:
+        if state != _OPEN or call.text:  # not parsed: kept, and judged here
             call.length = length
             call.parts.append(text)
-            if state == _DONE and text.strip(_WS):
-                self._extra_data(call)
+            if state != _OPEN:
+                self._after_done(call, text)
+            else:  # free text: a fragment without JSON events
+                self._out.append(ToolArgumentsDelta(call.choice, call.index, text, []))
             return text, None
         stream = call.stream
         if stream is None:
@@ -693,6 +734,9 @@ class ToolCallAssembler:
             return
         if not call.started:
             self._start(call)
+        if call.text:
+            self._complete(call, call.raw())
+            return
         if call.stream is None and call.start_input:
             # Anthropic sent the input whole in content_block_start and no deltas.
             self._feed_args(call, json.dumps(call.start_input, ensure_ascii=False))
@@ -718,27 +762,36 @@ class ToolCallAssembler:
     def _finish_call(self, call: _Call, reason: str | None) -> None:
         """The choice (or the stream) ended: settle the call one way or the other."""
         if call.state == _OPEN:
-            self._end_args(call)
+            if call.text:
+                # Free text has no end of its own: only the provider's *.done ends it.
+                raw = call.raw()
+                line, column = _position(raw, len(raw))
+                call.state = _ENDED
+                call.pending = IncompleteJsonError(
+                    ErrorKind.UNEXPECTED_END, "", len(raw), line, column
+                )
+            else:
+                self._end_args(call)
         if call.state != _ENDED:
             return
         exc = call.pending
         assert exc is not None
+        what, end = (
+            ("Input", "its input was done") if call.text else ("Arguments", "their JSON closed")
+        )
         if reason in TRUNCATION_REASONS:
             msg = (
-                f"Arguments truncated: the response stopped at the token limit"
-                f" ({reason!r}) before their JSON closed"
+                f"{what} truncated: the response stopped at the token limit"
+                f" ({reason!r}) before {end}"
             )
         elif reason is None:
-            msg = "Arguments incomplete: the stream ended before their JSON closed"
+            msg = f"{what} incomplete: the stream ended before {end}"
         else:
-            msg = (
-                f"Arguments incomplete: the response finished ({reason!r})"
-                " before their JSON closed"
-            )
+            msg = f"{what} incomplete: the response finished ({reason!r}) before {end}"
         self._fail(call, IncompleteJsonError(exc.kind, msg, exc.offset, exc.line, exc.column))
 
     def _complete(self, call: _Call, value: Any) -> None:
-        """The arguments' JSON closed: validate, then Done or Error."""
+        """The arguments' JSON closed (or a free-text input ended): validate, then Done or Error."""
         call.arguments = value
         raw = call.raw()
         # Validate the JSON text alone: what follows it in the same fragment is judged apart.
@@ -751,7 +804,7 @@ class ToolCallAssembler:
                     return
             else:
                 model = registry[call.name]
-                if model is not None:
+                if model is not None and not call.text:  # free text is not a model's JSON
                     from pydantic import ValidationError
 
                     try:
@@ -774,7 +827,18 @@ class ToolCallAssembler:
             ToolCallError(call.choice, call.index, call.id, call.name, call.raw(), exc)
         )
 
+    def _after_done(self, call: _Call, text: str) -> None:
+        """A fragment for a call already settled: after a Done, anything but whitespace is an error.
+
+        Free text has no whitespace to spare: any more of it is an error.
+        """
+        if call.state == _DONE and (text if call.text else text.strip(_WS)):
+            self._extra_data(call)
+
     def _extra_data(self, call: _Call) -> None:
+        if call.text:
+            self._fail(call, ValueError("input received after the provider said it was done"))
+            return
         raw = call.raw()
         start = max(call.json_end, 0)
         offset = len(raw) - len(raw[start:].lstrip(_WS))
@@ -986,7 +1050,7 @@ class ToolCallAssembler:
         elif kind in _RESPONSES_ARGS_DONE:
             call = self._responses_call(event)
             if call is not None:
-                self._responses_args_done(call, event.get("arguments"))
+                self._responses_args_done(call, event.get(_RESPONSES_ARGS_DONE[kind]))
         elif kind == "response.output_item.done":
             item = _all_fields(event.get("item"))
             if item.get("type") in _RESPONSES_CALLS:
@@ -994,7 +1058,7 @@ class ToolCallAssembler:
                 call = choice.by_key.get(item.get("id"))
                 if call is None:  # its earlier events are missing: take it whole
                     call = self._responses_item(event, item)
-                self._responses_args_done(call, item.get("arguments"))
+                self._responses_args_done(call, item.get("input" if call.text else "arguments"))
         elif kind in _RESPONSES_END:
             response = _fields(event.get("response"))
             status = response.get("status")
@@ -1044,11 +1108,12 @@ class ToolCallAssembler:
                 if len(arguments) > len(seen):
                     # Arguments sent only (or partly) in *.done (LM Studio).
                     self._feed_args(call, arguments[len(seen) :])
-            elif arguments.strip(_WS) != seen.strip(_WS):
+            elif call.text or arguments.strip(_WS) != seen.strip(_WS):
+                what = "input differs" if call.text else "arguments differ"
                 self._fail(
                     call,
                     ValueError(
-                        "the arguments in the *.done event differ from the deltas received:"
+                        f"the {what} in the *.done event from the deltas received:"
                         f" {arguments!r}"
                     ),
                 )

@@ -23,10 +23,13 @@ same list of objects:
 - ``midstream``: ``ToolCallAssembler().feed(chunk)`` per chunk, then ``close()``;
   it parses the arguments as they arrive (the events are built and returned).
 
-Runs are interleaved and the minimum over the repeats is kept. An SDK run is
-stopped after ``--budget`` seconds (default 60): its cost per chunk is then
-measured on the chunks it got through (a lower bound: the SDK's cost per chunk
-grows with the arguments) and its whole run extrapolated (marked ``~``).
+Runs are interleaved and the minimum over the repeats is kept. Times are CPU
+time of this process (``time.process_time``, so that other processes on a
+shared machine count less; ``--clock wall`` for wall time), as in the JSON and
+model benchmarks. An SDK run is stopped after ``--budget`` seconds (default
+60, wall time): its cost per chunk is then measured on the chunks it got
+through (a lower bound: the SDK's cost per chunk grows with the arguments) and
+its whole run extrapolated (marked ``~``).
 The output is markdown: cost per chunk, ratios, and the issue's targets.
 """
 
@@ -165,7 +168,12 @@ def make_peers() -> dict[str, Callable[[Sequence[Any], float | None], tuple[int,
 
 
 def measure(
-    chunks: list[Any], arguments: str, repeat: int, budget: float, min_time: float
+    chunks: list[Any],
+    arguments: str,
+    repeat: int,
+    budget: float,
+    min_time: float,
+    clock: Callable[[], float] = time.process_time,
 ) -> dict[str, Result]:
     """Time every peer on one list of chunks, interleaved; check they agree.
 
@@ -189,11 +197,11 @@ def measure(
             gc.collect()
             gc.disable()
             try:
-                start = time.perf_counter()
-                deadline = start + budget if name != "midstream" else None
+                deadline = time.perf_counter() + budget if name != "midstream" else None
+                start = clock()
                 for _ in range(loops[name]):
                     done, value = peers[name](chunks, deadline)
-                elapsed = (time.perf_counter() - start) / loops[name]
+                elapsed = (clock() - start) / loops[name]
             finally:
                 gc.enable()
             if done < n:
@@ -250,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="longest single SDK run in seconds before it is capped (default 60)")
     parser.add_argument("--min-time", type=float, default=0.3,
                         help="loop shorter runs to at least this many seconds (default 0.3)")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="cpu: process CPU time, robust to other processes (default);"
+                        " wall: perf_counter")
     parser.add_argument("--quick", action="store_true", help="1k and 10k, 3 repeats")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     args = parser.parse_args(argv)
@@ -267,7 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments = CASES[workload].generate(size)
             chunks = build_chunks(arguments)
             print(f"{workload} {label}: {len(chunks)} chunks ...", file=sys.stderr, flush=True)
-            results = measure(chunks, arguments, args.repeat, args.budget, args.min_time)
+            clock = time.process_time if args.clock == "cpu" else time.perf_counter
+            results = measure(chunks, arguments, args.repeat, args.budget, args.min_time, clock)
             rows.append((workload, label, size, len(arguments.encode()), results))
 
     print("## Tool calls: openai SDK accumulator vs midstream\n")
@@ -318,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AttributeError, OSError):
         pass
     print(f"\n{platform.python_implementation()} {platform.python_version()},"
-          f" {platform.machine()}, {versions}{load}; {args.repeat} repeats, minimum kept"
+          f" {platform.machine()}, {versions}{load}; {args.clock} time, {args.repeat} repeats,"
+          " minimum kept"
           " (on a shared machine the spread between runs is noise).")
     return 1 if failed and args.strict else 0
 

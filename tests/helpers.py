@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from midstream import ParseError
 from midstream._events import (
+    CodeBlockDone,
+    CodeBlockStart,
     CodeDelta,
     ContentDelta,
     Event,
@@ -163,3 +165,16 @@ def assert_chunk_invariant(make: Callable[[], Any], text: str, **kw: Any) -> Run
         got = run(make, chunks)
         assert got == expected, f"chunking {chunks!r} differs"
     return expected
+
+
+def reconstruct_code_text(events: Iterable[Any]) -> str:
+    """CodeBlocks' input, rebuilt from its events (the accounting invariant)."""
+    out = []
+    for e in events:
+        if isinstance(e, TextDelta):
+            out.append(e.text)
+        elif isinstance(e, (CodeBlockStart, CodeBlockDone)):
+            out.append(e.fence)
+        elif isinstance(e, CodeDelta):
+            out.append(e.raw)
+    return "".join(out)

@@ -29,6 +29,7 @@ from helpers import (
     assert_chunk_invariant,
     chunkings,
     merge_deltas,
+    reconstruct_code_text,
     shared_path,
     split_points,
 )
@@ -72,19 +73,6 @@ def blocks(events: Iterable[Any]) -> list[tuple[str, str]]:
     return [(e.info, _EOL.sub("\n", e.code)) for e in events if isinstance(e, CodeBlockDone)]
 
 
-def reconstruct(events: Iterable[Any]) -> str:
-    """The input, rebuilt from the events (the accounting invariant)."""
-    out = []
-    for e in events:
-        if isinstance(e, TextDelta):
-            out.append(e.text)
-        elif isinstance(e, (CodeBlockStart, CodeBlockDone)):
-            out.append(e.fence)
-        elif isinstance(e, CodeDelta):
-            out.append(e.raw)
-    return "".join(out)
-
-
 def _comparable(events: list[Any]) -> list[Any]:
     # Exceptions compare by identity; compare what a user matches on instead.
     return [
@@ -120,7 +108,7 @@ def check(text: str, chunks: list[str], **options: Any) -> list[Any]:
     """Run ``chunks`` and assert the streaming contract; return the merged events."""
     per_call = feeds(chunks, **options)
     events = [e for call in per_call for e in call]
-    assert reconstruct(events) == text
+    assert reconstruct_code_text(events) == text
     for call in per_call:
         indexes = [e.index for e in call if isinstance(e, CodeDelta)]
         assert len(indexes) == len(set(indexes)), f"two CodeDeltas of one block in one feed: {call}"
@@ -529,7 +517,7 @@ def test_indented_fence_strips_its_indentation_from_the_code() -> None:
     text = "   ```\n   aaa\n    aaa\n  aaa\n   ```\n"
     events = events_of(list(text))
     assert blocks(events) == [("", "aaa\n aaa\naaa\n")]
-    assert reconstruct(events) == text
+    assert reconstruct_code_text(events) == text
     assert blocks(events_of(["    ```\n    aaa\n    ```\n"])) == []  # indented code, not a fence
 
 
@@ -549,7 +537,7 @@ def test_unclosed_block_ends_at_close() -> None:
 def test_crlf_split_between_chunks() -> None:
     text = "```\r\ncode\r\n```\r\nafter\r"
     events = events_of(["```\r", "\ncode\r", "\n```\r", "\nafter\r"])
-    assert reconstruct(events) == text
+    assert reconstruct_code_text(events) == text
     starts = [e for e in events if isinstance(e, CodeBlockStart)]
     dones = [e for e in events if isinstance(e, CodeBlockDone)]
     assert starts[0].fence == "```\r\n" and dones[0].fence == "```\r\n"
@@ -709,7 +697,7 @@ def test_cost_is_linear_even_one_character_at_a_time(monkeypatch: pytest.MonkeyP
     text = answer * 40 + hostile
     for chunks in (list(text), [text]):
         scanned = 0
-        assert reconstruct(events_of(chunks, max_hold=4000, max_nesting=2000)) == text
+        assert reconstruct_code_text(events_of(chunks, max_hold=4000, max_nesting=2000)) == text
         assert scanned <= 3 * len(text), scanned
 
 
@@ -746,7 +734,7 @@ def test_language_filter_reports_only_matching_blocks() -> None:
     text = "a\n```Python\np\n```\n```js\nj\n```\n~~~\nn\n~~~\n"
     events = events_of([text], languages={"python"})
     assert [(e.index, e.lang) for e in events if isinstance(e, CodeBlockStart)] == [(0, "Python")]
-    assert reconstruct(events) == text
+    assert reconstruct_code_text(events) == text
     assert "```js\nj\n```\n~~~\nn\n~~~\n" in "".join(
         e.text for e in events if isinstance(e, TextDelta)
     )
@@ -860,7 +848,7 @@ def test_a_line_longer_than_max_hold_is_never_a_fence() -> None:
     for text, expected in cases.items():
         merged, error = assert_chunk_invariant(hold, text, tokens=False)
         assert error is None, text
-        assert reconstruct(merged) == text
+        assert reconstruct_code_text(merged) == text
         assert blocks(merged) == expected, text
         for chunks in chunkings(text, tokens=False):
             check(text, chunks, max_hold=16)

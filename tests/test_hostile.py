@@ -31,15 +31,12 @@ import pytest
 from pydantic import BaseModel
 
 import midstream
-from helpers import chunkings, merge_deltas, run, split_at
+from helpers import chunkings, merge_deltas, reconstruct_code_text, run, split_at
 from midstream import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NUMBER_LENGTH,
     BadRecord,
-    CodeBlockDone,
     CodeBlocks,
-    CodeBlockStart,
-    CodeDelta,
     ErrorKind,
     IncompleteJsonError,
     JsonStream,
@@ -721,15 +718,7 @@ def test_object_extractor_on_endless_candidates_is_linear_and_loses_nothing(
 
 def _code_round_trip(text: str, size: int) -> None:
     events = feed_all(CodeBlocks(), pieces(text, size))
-    out = []
-    for e in events:
-        if isinstance(e, TextDelta):
-            out.append(e.text)
-        elif isinstance(e, (CodeBlockStart, CodeBlockDone)):
-            out.append(e.fence)
-        elif isinstance(e, CodeDelta):
-            out.append(e.raw)
-    assert "".join(out) == text, "text was lost"
+    assert reconstruct_code_text(events) == text, "text was lost"
 
 
 def _backtick_lines(n: int) -> str:

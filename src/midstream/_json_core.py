@@ -245,31 +245,25 @@ class JsonCore(Generic[_Out]):
         # regex call costs several str method calls, so these tests try the
         # str methods first.
         state = self._state
-        if state == _STRING:
-            if (
-                '"' not in text
-                and "\\" not in text
-                and (text.isprintable() or _ONLY_STRING_TEXT(text) is not None)
-                and not self._high
-            ):
-                self._length += n
-                if self._length > self.max_string_length:
-                    self._chunk = text
-                    self._string_too_long(n - self._length + self.max_string_length)
-                parts = self._parts
-                parts.append(text)
-                if len(parts) >= 256:
-                    self._blocks.append("".join(parts))
-                    parts.clear()
-                self._consumed += n  # no newline can stand inside a string
-                if self._in_key:
-                    return []
+        if (
+            state == _STRING
+            and '"' not in text
+            and "\\" not in text
+            and (text.isprintable() or _ONLY_STRING_TEXT(text) is not None)
+            and not self._high
+        ):
+            self._length += n
+            if self._length > self.max_string_length:
+                self._chunk = text
+                self._string_too_long(n - self._length + self.max_string_length)
+            parts = self._parts
+            parts.append(text)
+            if len(parts) >= 256:
+                self._blocks.append("".join(parts))
+                parts.clear()
+            self._consumed += n  # no newline can stand inside a string
+            if not self._in_key:
                 self._on_string(text)
-                events = self._events  # _take_events(), inlined: this is the hot path
-                self._events = []
-                if self._listener is not None and events:
-                    self._listener(events)
-                return events
         elif state < _STRING and not text.strip(" \t\n\r"):
             if "\n" in text:
                 self._advance(text, n)
@@ -282,12 +276,13 @@ class JsonCore(Generic[_Out]):
                 self._number_too_long()
             self._consumed += n
             return []
-        try:
-            self._run(text, False)
-        except ParseError as exc:
-            self._keep_events(exc)
-            raise
-        events = self._events  # _take_events(), inlined
+        else:
+            try:
+                self._run(text, False)
+            except ParseError as exc:
+                self._keep_events(exc)
+                raise
+        events = self._events  # _take_events(), inlined: feed() runs once per token
         if not events:
             return []
         self._events = []

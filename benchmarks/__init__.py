@@ -7,3 +7,11 @@ streaming user drives them). See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
+
+
+def midstream_build() -> str:
+    """Which midstream a report measured: its version, its build and where it lies."""
+    import midstream
+
+    build = "compiled core (mypyc)" if midstream.COMPILED else "pure Python"
+    return f"midstream {midstream.__version__}, {build}, from {midstream.__file__}"

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import platform
 import random
@@ -52,15 +53,13 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(ROOT))
-if (ROOT / "src" / "midstream").is_dir():  # measure the checkout
+# Measure the installed midstream (`pip install .` builds its compiled core);
+# with none installed, the checkout's source. The report says which.
+if importlib.util.find_spec("midstream") is None:
     sys.path.insert(0, str(ROOT / "src"))
 
-try:
-    from benchmarks.chunking import token_chunks
-except ImportError:  # pragma: no cover - chunking.py is another helper's; fall back to the tests'
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import token_chunks  # type: ignore[no-redef]
-
+from benchmarks import midstream_build  # noqa: E402
+from benchmarks.chunking import token_chunks  # noqa: E402
 from midstream import CodeBlockDone, CodeBlocks  # noqa: E402
 
 #: The issue's target: per chunk, at least this many times cheaper than
@@ -373,7 +372,10 @@ def _versions() -> str:
             found.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             found.append(f"{dist} (not installed)")
-    return f"CPython {platform.python_version()}, {', '.join(found)}, {platform.machine()}"
+    return (
+        f"CPython {platform.python_version()}, {', '.join(found)}, {platform.machine()};"
+        f" {midstream_build()}"
+    )
 
 
 def measure(name: str, chunks: list[str], repeat: int, budget: float) -> Row:

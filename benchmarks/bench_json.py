@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import cProfile
 import gc
+import importlib.util
 import io
 import json
 import math
@@ -53,10 +54,12 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(ROOT))
-# Measure the checkout, not whatever midstream happens to be installed.
-if (ROOT / "src" / "midstream").is_dir():
+# Measure the installed midstream (`pip install .` builds its compiled core);
+# with none installed, the checkout's source. The report says which.
+if importlib.util.find_spec("midstream") is None:
     sys.path.insert(0, str(ROOT / "src"))
 
+from benchmarks import midstream_build  # noqa: E402
 from benchmarks.cases import CASES, SIZES, parse_sizes  # noqa: E402
 from benchmarks.chunking import CorpusUnavailable, RealStream, real_streams, token_chunks  # noqa: E402
 from benchmarks.peers import (  # noqa: E402
@@ -583,6 +586,7 @@ def _environment(peers: Sequence[Peer], missing: dict[str, str]) -> list[str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{dist} {metadata.version(dist)}")
     lines = [
+        f"- {midstream_build()}",
         f"- Python {platform.python_version()} ({platform.python_implementation()}) on"
         f" {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "- " + ", ".join(versions),

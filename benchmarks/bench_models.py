@@ -47,6 +47,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
+import importlib.util
 import itertools
 import json
 import platform
@@ -62,11 +63,14 @@ from typing import Any, Final, Literal
 ROOT: Final = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(ROOT))
-if (ROOT / "src" / "midstream").is_dir():  # measure the checkout
+# Measure the installed midstream (`pip install .` builds its compiled core);
+# with none installed, the checkout's source. The report says which.
+if importlib.util.find_spec("midstream") is None:
     sys.path.insert(0, str(ROOT / "src"))
 
 from pydantic import BaseModel, Field, TypeAdapter  # noqa: E402
 
+from benchmarks import midstream_build  # noqa: E402
 from benchmarks.chunking import token_chunks  # noqa: E402
 from midstream import JsonStream, ModelStream, stream_model  # noqa: E402
 
@@ -388,7 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"Python {platform.python_version()} on {platform.machine()}; {', '.join(versions)}."
         f" {'CPU' if args.clock == 'cpu' else 'Wall'} time, best of {repeat}; peers capped at"
-        f" {args.budget:g} s per run (then estimated, `~`). Chunks: cl100k_base tokens.\n"
+        f" {args.budget:g} s per run (then estimated, `~`). Chunks: cl100k_base tokens."
+        f" {midstream_build()}.\n"
     )
     rows: dict[str, dict[str, Result]] = {}
     meta: dict[str, tuple[int, int, int]] = {}

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import math
 import platform
 import sys
@@ -50,9 +51,12 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(ROOT))
-if (ROOT / "src" / "midstream").is_dir():  # measure the checkout
+# Measure the installed midstream (`pip install .` builds its compiled core);
+# with none installed, the checkout's source. The report says which.
+if importlib.util.find_spec("midstream") is None:
     sys.path.insert(0, str(ROOT / "src"))
 
+from benchmarks import midstream_build  # noqa: E402
 from benchmarks.cases import CASES, parse_sizes  # noqa: E402
 
 try:
@@ -333,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f" {platform.machine()}, {versions}{load}; {args.clock} time, {args.repeat} repeats,"
           " minimum kept"
           " (on a shared machine the spread between runs is noise).")
+    print(midstream_build())
     return 1 if failed and args.strict else 0
 
 

@@ -77,7 +77,7 @@ def fast_constructor(cls: type[_E]) -> Callable[..., _E]:
     args = ", ".join(names)
     stores = "".join(f"    self.{name} = {name}\n" for name in names)
     namespace: dict[str, Any] = {"cls": cls}
-    # Generated, as dataclasses generates its __init__: attribute stores need their names in the code.
+    # Generated, as dataclasses generates its __init__: a store needs its name in the code.
     exec(f"def __init__(self, {args}):\n{stores}    self.__class__ = cls\n", namespace)
     fields_of_cls = type(
         f"_{cls.__name__}Fields",

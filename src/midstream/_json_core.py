@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Final, Generic, NoReturn, TypeAlias, TypeVar, cast
 
+from ._compat import mypyc_attr
 from ._errors import (
     ErrorKind,
     IncompleteJsonError,
@@ -120,6 +121,9 @@ def _describe(char: str) -> str:
     return "the end of the stream" if not char else repr(char)
 
 
+# Compiled by mypyc in wheels (hatch_build.py); subclassed by Python classes too
+# (the object extractor's checker).
+@mypyc_attr(allow_interpreted_subclasses=True)
 class JsonCore(Generic[_Out]):
     """Tokenises a JSON document fed in pieces, and calls hooks as values form.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from ._compat import mypyc_attr
 from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, fast_constructor
 from ._json_core import (
     _VALID_NUMBER,
@@ -32,6 +33,8 @@ _string_delta: Final[Callable[[Path, str], StringDelta]] = fast_constructor(Stri
 _value_done: Final[Callable[[Path, JSONValue], ValueDone]] = fast_constructor(ValueDone)
 
 
+# Compiled by mypyc in wheels (hatch_build.py); ModelStream's engine subclasses it in Python.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class JsonStream(JsonCore[JsonEvent]):
     """Parse one JSON document fed in chunks; report each value as it forms.
 

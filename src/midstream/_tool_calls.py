@@ -60,6 +60,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
+from ._compat import mypyc_attr
 from ._errors import (
     ErrorKind,
     IncompleteJsonError,
@@ -158,6 +159,10 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 _WS: Final = " \t\n\r"
 
 
+# This module is compiled by mypyc in wheels (hatch_build.py). The public
+# classes stay ordinary Python classes (pickling, dataclasses functions,
+# subclassing by users); the assembler's working state is native.
+@mypyc_attr(native_class=False)
 class UnknownToolError(LookupError):
     """A call names a tool that is not among the ``tools=`` given.
 
@@ -175,6 +180,7 @@ class UnknownToolError(LookupError):
         return (self.__class__, (self.name, self.known))
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """One tool call as received so far (see :attr:`ToolCallAssembler.tool_calls`).
@@ -362,6 +368,7 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ToolCallAssembler:
     """Reassembles streamed tool calls and parses their arguments as they arrive.
 

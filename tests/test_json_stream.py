@@ -321,6 +321,19 @@ def test_bytes_with_split_multibyte_characters_and_bom() -> None:
     assert error is None and events[-1] == ValueDone((), {"k": "é😀"})
 
 
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview])
+def test_bytes_like_chunks_are_decoded_and_other_types_refused(wrap: Any) -> None:
+    # the same on the pure Python and the compiled build (CI runs both)
+    text = '{"k": ["é😀", 1]}'
+    data = text.encode()
+    assert run(JsonStream, [wrap(data[i : i + 1]) for i in range(len(data))]) == run(
+        JsonStream, [text]
+    )
+    for wrong in (5, None, ["[1]"]):
+        with pytest.raises(TypeError):
+            JsonStream().feed(wrong)  # type: ignore[arg-type]
+
+
 def test_invalid_utf8_reports_its_byte_offset() -> None:
     parser = JsonStream()
     parser.feed(b'["ab')

@@ -233,13 +233,15 @@ class JsonCore(Generic[_Out]):
 
     # --- input ------------------------------------------------------------------
 
-    def feed(self, text: str | bytes, /) -> list[_Out]:
+    def feed(self, text: str | bytes | bytearray | memoryview, /) -> list[_Out]:
         """Parse the next chunk and return the events it completes, in document order.
 
-        ``bytes`` are decoded as UTF-8, incrementally: a character split between
-        chunks is fine. ``feed("")`` does nothing.
+        ``bytes`` (or a ``bytearray`` or ``memoryview``) are decoded as UTF-8,
+        incrementally: a character split between chunks is fine. ``feed("")``
+        does nothing.
 
         Raises:
+            TypeError: ``text`` is neither text nor bytes.
             JsonSyntaxError: the chunk breaks the JSON grammar (or is not UTF-8).
             LimitExceededError: a configured limit was passed.
         """
@@ -309,7 +311,9 @@ class JsonCore(Generic[_Out]):
             self._listener(events)
         return events
 
-    def _feed_bytes(self, data: bytes) -> list[_Out]:
+    def _feed_bytes(self, data: bytes | bytearray | memoryview) -> list[_Out]:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"feed() takes str or bytes, not {type(data).__name__}")
         text, decode_error = self._decode(bytes(data))
         try:
             self._run(text, False)

@@ -1298,7 +1298,7 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
 
     # --- public API ------------------------------------------------------------------
 
-    def feed(self, text: str | bytes, /) -> list[Event]:
+    def feed(self, text: str | bytes | bytearray | memoryview, /) -> list[Event]:
         """Parse the next chunk; return its JSON events and validation events, in order.
 
         Raises:

@@ -9,8 +9,8 @@ that parsed the whole text on every iteration). Use :func:`chunkings`,
 from __future__ import annotations
 
 import os
-import sys
 import random
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar

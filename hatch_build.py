@@ -3,11 +3,11 @@
 Every chunk of a token stream costs a few hundred Python operations in the
 JSON core; compiled to C by mypyc, the same typed source runs two to three
 times faster. Only the modules every chunk goes through are compiled (the
-JSON core and events, the tool-call assembler); the rest stays Python.
+JSON core, JsonStream, the tool-call assembler); the rest stays Python.
 
 - ``pip install .`` (and any wheel built from the sdist) compiles them. If
   that fails (no C compiler, say), the wheel is built pure Python and a
-  warning says so: slower, never different.
+  message on stderr says so: slower, never different.
 - ``pip install -e .`` never compiles, so that edits to the source take effect
   at once; the tests run there on the pure Python code.
 - ``MIDSTREAM_PURE_PYTHON=1`` skips compiling in every build.
@@ -45,17 +45,18 @@ class MypycBuildHook(BuildHookInterface):
         if os.environ.get("MIDSTREAM_PURE_PYTHON", "") not in ("", "0"):
             return
         self._workdir = tempfile.TemporaryDirectory(prefix="midstream-mypyc-")
+        lib = Path(self._workdir.name) / "lib"
         try:
-            built = self._compile(Path(self._workdir.name))
+            built = self._compile(Path(self._workdir.name), lib)
         except (Exception, SystemExit) as exc:  # mypyc exits on a type error; fall back
             print(
-                f"midstream: compiling the JSON core with mypyc failed ({exc!r}); "
+                f"midstream: compiling with mypyc failed ({exc!r}); "
                 "building a pure Python wheel instead (same behaviour, slower)",
                 file=sys.stderr,
             )
             return
         for path in built:
-            build_data["force_include"][str(path)] = path.relative_to(self._lib).as_posix()
+            build_data["force_include"][str(path)] = path.relative_to(lib).as_posix()
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
 
@@ -64,8 +65,8 @@ class MypycBuildHook(BuildHookInterface):
         if workdir is not None:
             workdir.cleanup()
 
-    def _compile(self, workdir: Path) -> list[Path]:
-        """Build the extension modules under ``workdir``; return their paths.
+    def _compile(self, workdir: Path, lib: Path) -> list[Path]:
+        """Build the extension modules into ``lib`` (scratch space in ``workdir``).
 
         mypyc type-checks what it compiles. It does so on a copy of the
         package, away from the project's strict mypy settings (the tests'
@@ -77,7 +78,6 @@ class MypycBuildHook(BuildHookInterface):
 
         source = workdir / "src"
         shutil.copytree(Path(self.root) / "src" / "midstream", source / "midstream")
-        self._lib = workdir / "lib"
         cwd = os.getcwd()
         os.chdir(source)  # mypyc names modules after their paths from here
         try:
@@ -94,12 +94,12 @@ class MypycBuildHook(BuildHookInterface):
             )
             dist = Distribution({"name": "midstream", "ext_modules": extensions})
             build_ext = dist.get_command_obj("build_ext")
-            build_ext.build_lib = str(self._lib)
+            build_ext.build_lib = str(lib)
             build_ext.build_temp = str(workdir / "temp")
             dist.run_command("build_ext")
         finally:
             os.chdir(cwd)
-        built = sorted(p for p in self._lib.rglob("*") if p.suffix in (".so", ".pyd"))
+        built = sorted(p for p in lib.rglob("*") if p.suffix in (".so", ".pyd"))
         if not built:
             raise RuntimeError("mypyc produced no extension module")
         return built

@@ -58,13 +58,7 @@ if importlib.util.find_spec("midstream") is None:
 
 from benchmarks import midstream_build  # noqa: E402
 from benchmarks.cases import CASES, parse_sizes  # noqa: E402
-
-try:
-    from benchmarks.chunking import token_chunks
-except ImportError:  # pragma: no cover - chunking.py is another helper's; fall back to ours
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import token_chunks  # type: ignore[no-redef,import-not-found]
-
+from benchmarks.chunking import token_chunks  # noqa: E402
 from midstream import ToolCallAssembler  # noqa: E402
 
 #: The issue's target: at least this many times less time than the SDK at 10 KB.

@@ -91,6 +91,33 @@ def test_any_document_any_chunking(data: st.DataObject) -> None:
                 assert deltas.get(ev.path, "") == ev.value
 
 
+@given(st.data(), st.sampled_from(["", " ", "\n", "  x", ',{"b": 2}', " 7", "\n\n\"s\\n"]))
+def test_feed_until_done_any_chunking(data: st.DataObject, tail: str) -> None:
+    # What a stream of several values relies on (tool-call arguments, JSON
+    # lines): feed_until_done() stops right after the root under any chunking,
+    # says where, and gives the events of feeding the value alone.
+    text = data.draw(json_documents())
+    chunks = data.draw(split_points(text + tail))
+    parser = JsonStream()
+    events: list[Any] = []
+    consumed = 0
+    for chunk in chunks:
+        if parser.done:
+            assert parser.feed_until_done(chunk) == ([], 0)
+            continue
+        got, used = parser.feed_until_done(chunk)
+        assert 0 <= used <= len(chunk)
+        assert used == len(chunk) or parser.done
+        events += got
+        consumed += used
+    if not parser.done:  # a root number that the text ends
+        events += parser.close()
+    assert parser.value == json.loads(text)
+    assert merge_deltas(events) == run(JsonStream, [text])[0]
+    # what was consumed is the value and the whitespace before it, no more
+    assert (text + tail)[:consumed] == text.rstrip(" \t\n\r")
+
+
 @given(st.data())
 def test_snapshot_is_jiters_partial_value_at_every_boundary(data: st.DataObject) -> None:
     text = data.draw(json_documents(json_text_no_surrogates))

@@ -254,10 +254,28 @@ class JsonCore(Generic[_Out]):
         n = len(text)
         if not n:
             return []
-        # Fast paths for the commonest chunks of a token stream: text inside a
-        # string, whitespace between tokens, and more digits of a number. A
-        # regex call costs several str method calls, so these tests try the
-        # str methods first.
+        if not self._feed_fast(text, n):
+            try:
+                self._run(text, False)
+            except ParseError as exc:
+                self._keep_events(exc)
+                raise
+        events = self._events  # _take_events(), inlined: feed() runs once per token
+        if not events:
+            return []
+        self._events = []
+        if self._listener is not None:
+            self._listener(events)
+        return events
+
+    def _feed_fast(self, text: str, n: int) -> bool:
+        """Consume a chunk of an ordinary kind whole, or return False for :meth:`_run`.
+
+        Fast paths for the commonest chunks of a token stream: text inside a
+        string, whitespace between tokens, and more digits of a number. None
+        of them can complete the root value. A regex call costs several str
+        method calls, so these tests try the str methods first.
+        """
         state = self._state
         if (
             state == _STRING
@@ -284,32 +302,20 @@ class JsonCore(Generic[_Out]):
             and not self._high
             and self._read_escaped_text(text)
         ):
-            pass
+            pass  # read, escapes and all
         elif state < _STRING and not text.strip(" \t\n\r"):
             if "\n" in text:
                 self._advance(text, n)
             else:
                 self._consumed += n
-            return []
         elif state == _NUMBER and not text.strip(_NUMBER_TEXT):
             self._pending += text
             if len(self._pending) > self.max_number_length:
                 self._number_too_long()
             self._consumed += n
-            return []
         else:
-            try:
-                self._run(text, False)
-            except ParseError as exc:
-                self._keep_events(exc)
-                raise
-        events = self._events  # _take_events(), inlined: feed() runs once per token
-        if not events:
-            return []
-        self._events = []
-        if self._listener is not None:
-            self._listener(events)
-        return events
+            return False
+        return True
 
     def _feed_bytes(self, data: bytes | bytearray | memoryview) -> list[_Out]:
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -336,6 +342,11 @@ class JsonCore(Generic[_Out]):
             raise RuntimeError(
                 f"feed_until_done() after close(): this {type(self).__name__} has ended"
             )
+        n = len(text)
+        # The fast paths never complete the root, so they consume the whole chunk;
+        # after the root, a chunk is not consumed at all, whitespace included.
+        if n and self._error is None and self._state != _END and self._feed_fast(text, n):
+            return self._take_events(), n
         try:
             consumed = self._run(text, True)
         except ParseError as exc:

@@ -155,6 +155,7 @@ _RESPONSES_ARGS_DONE: Final = {
 }
 _RESPONSES_END: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _EMPTY: Final[Mapping[str, Any]] = {}
+_NO_ENTRIES: Final[list[Any]] = []  # a delta's tool_calls when it has none; never changed
 #: JSON's whitespace (RFC 8259): what may surround a value. str.strip() takes more.
 _WS: Final = " \t\n\r"
 
@@ -298,6 +299,11 @@ def _fields(obj: Any) -> Mapping[str, Any]:
         if isinstance(dumped, Mapping):
             return dumped
     raise TypeError(f"expected a dict or an SDK event object, got {cls.__name__}")
+
+
+def _is_chat(fields: Mapping[str, Any], choices: Any) -> bool:
+    """Whether an event's fields are a Chat Completions chunk's (it has ``choices``)."""
+    return choices is not None or "choices" in fields
 
 
 def _all_fields(obj: Any) -> Mapping[str, Any]:
@@ -503,13 +509,23 @@ class ToolCallAssembler:
         """
         if self._closed:
             raise RuntimeError("ToolCallAssembler.feed() after close()")
+        out: list[Event] = []
+        self._out = out
+        fmt = self._format
         cls = type(event)
-        sdk = False  # an SDK object whose fields are in its __dict__: read as objects
-        if cls is dict:
+        fields: Mapping[str, Any]
+        if cls in _BY_DICT:
+            # An SDK object, the commonest case: its fields read from __dict__
+            # as a dict, the fastest way (see _chat_objects).
+            sdk_fields: dict[str, Any] = event.__dict__
+            choices = sdk_fields.get("choices")
+            if fmt == "chat" or (fmt == "auto" and _is_chat(sdk_fields, choices)):
+                if choices:
+                    self._chat_objects(choices)
+                return out
+            fields = sdk_fields
+        elif cls is dict:
             fields = event
-        elif cls in _BY_DICT:
-            fields = event.__dict__
-            sdk = True
         elif isinstance(event, (str, bytes)):
             text = event.strip()
             if not text or text in ("[DONE]", b"[DONE]"):
@@ -522,15 +538,8 @@ class ToolCallAssembler:
                 raise ValueError(f"expected a JSON object for an event, got {text!r:.80}")
         else:
             fields = _fields(event)
-        out: list[Event] = []
-        self._out = out
-        fmt = self._format
-        choices = fields.get("choices")
-        if fmt == "chat" or (fmt == "auto" and (choices is not None or "choices" in fields)):
-            if not sdk:
-                self._chat(fields)
-            elif choices:
-                self._chat_objects(choices)
+        if fmt == "chat" or (fmt == "auto" and _is_chat(fields, fields.get("choices"))):
+            self._chat(fields)
             return out
         if fmt == "auto":
             kind = fields.get("type")
@@ -887,29 +896,36 @@ class ToolCallAssembler:
             if reason:
                 self._finish_choice(number, reason)
 
-    def _chat_objects(self, choices: Iterable[Any]) -> None:
+    def _chat_objects(self, choices: Any) -> None:
         """Chat choices as SDK objects: their fields read from ``__dict__``, the fastest way.
 
         A pydantic model's class defines ``__getattr__``, which makes every
         attribute read go through a Python-level hook; one ``__dict__`` read
         and item lookups cost less (by valgrind, 1.2k instructions for three
-        fields against 1.6k). What a lookup cannot take (a field missing
+        fields against 1.6k), and less again when the compiled build knows
+        them for dicts and lists. What a lookup cannot take (a field missing
         because the SDK built the object without validation, a dict where a
-        model was expected) sends that choice or entry down the generic path;
-        every read comes before any effect, so nothing is done twice.
+        model was expected, a tuple where a list was) sends that choice or
+        entry down the generic path; every read comes before any effect, so
+        nothing is done twice.
         """
-        for raw in choices:
+        if type(choices) is not list:
+            self._chat({"choices": choices})
+            return
+        listed: list[Any] = choices
+        for raw in listed:
             try:
-                fields = raw.__dict__
+                fields: dict[str, Any] = raw.__dict__
                 number = fields["index"]
                 delta = fields["delta"]
                 reason = fields["finish_reason"]
                 if delta is not None:
                     fields = delta.__dict__
                     content = fields["content"]
-                    entries = fields["tool_calls"]
+                    found = fields["tool_calls"]
+                    entries: list[Any] = found if found else _NO_ENTRIES
                     legacy = None if entries else fields["function_call"]
-            except (AttributeError, KeyError):
+            except (AttributeError, KeyError, TypeError):
                 self._chat({"choices": (raw,)})
                 continue
             if type(number) is not int:
@@ -921,20 +937,20 @@ class ToolCallAssembler:
                     choice = self._choices.get(number) or self._choice(number)
                     for entry in entries:
                         try:
-                            fields = entry.__dict__
-                            call_id = fields["id"]
-                            wire = fields["index"]
-                            function = fields["function"].__dict__
+                            entry_fields: dict[str, Any] = entry.__dict__
+                            call_id = entry_fields["id"]
+                            wire = entry_fields["index"]
+                            function: dict[str, Any] = entry_fields["function"].__dict__
                             name = function["name"]
                             arguments = function["arguments"]
-                        except (AttributeError, KeyError):
-                            fields = _fields(entry)
-                            function = fields.get("function")
+                        except (AttributeError, KeyError, TypeError):
+                            generic = _fields(entry)
+                            raw_function = generic.get("function")
                             self._chat_entry(
                                 choice,
                                 number,
-                                fields,
-                                _EMPTY if function is None else _fields(function),
+                                generic,
+                                _EMPTY if raw_function is None else _fields(raw_function),
                             )
                             continue
                         if not call_id and not name:
@@ -944,7 +960,7 @@ class ToolCallAssembler:
                                 if arguments:
                                     self._feed_args(call, arguments)
                                 continue
-                        self._chat_entry(choice, number, fields, function)
+                        self._chat_entry(choice, number, entry_fields, function)
                 elif legacy is not None:
                     choice = self._choices.get(number) or self._choice(number)
                     self._chat_entry(choice, number, {"index": 0}, _fields(legacy))

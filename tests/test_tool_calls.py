@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -1286,6 +1287,26 @@ def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| structured | 1k" in out and "PASS" not in out  # one size: no 10k target
 
 
+def test_benchmark_replay_is_the_same_stream_live_or_cold_and_stops_at_its_deadline() -> None:
+    pytest.importorskip("tiktoken")
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks import bench_tool_calls as bench
+
+    arguments = json.dumps({"path": "a.py", "content": "x = 1\n" * 200})
+    chunks = bench.build_chunks(arguments)
+    assert len(chunks) > 2 * bench.BATCH
+    for start, _live in bench.make_peers().values():
+        for live in (True, False):
+            done, value, seconds = bench.replay(start, chunks, time.process_time, None, live)
+            assert done == len(chunks) and seconds > 0
+            assert (json.loads(value) if isinstance(value, str) else value) == json.loads(arguments)
+    # a deadline already passed: one batch, no value
+    done, value, _ = bench.replay(bench.start_midstream, chunks, time.process_time, 0.0)
+    assert (done, value) == (bench.BATCH, None)
+
+
 def test_legacy_function_call_delta() -> None:
     # The deprecated `functions` API streams `delta.function_call`: one call, no id.
     chunks = [chunk(), chunk(), chunk(finish="function_call")]
@@ -1382,3 +1403,18 @@ def test_sdk_objects_holding_dicts_read_like_dicts() -> None:
     assert isinstance(mixed[1].choices[0].delta.tool_calls[0], dict)
     assert comparable(replay(mixed)[0]) == comparable(replay(chunks)[0])
     assert of(ToolCallDone, replay(mixed)[0])[0].arguments == {"x": 1}
+
+
+def test_sdk_objects_holding_tuples_read_like_lists() -> None:
+    # An SDK object built by hand (model_construct) may hold tuples where the wire has lists.
+    chunks = [
+        chunk(entry(0, "a", "f", '{"x": '), entry(1, "b", "g", "[1"), content="hi"),
+        chunk(entry(0, args="2}"), entry(1, args=", 3]")),
+        chunk(finish="tool_calls"),
+    ]
+    tupled = [sdk(c) for c in chunks]
+    for obj in tupled[:2]:
+        obj.choices[0].delta.tool_calls = tuple(obj.choices[0].delta.tool_calls)
+    tupled[1].choices = tuple(tupled[1].choices)
+    assert comparable(replay(tupled)[0]) == comparable(replay(chunks)[0])
+    assert [c.arguments for c in replay(tupled)[1].tool_calls] == [{"x": 2}, [1, 3]]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import chunkings, run, shared_path, split_at
 
+from helpers import chunkings, run, shared_path, split_at
 from midstream import ErrorKind, JsonStream, ParseError, ValueDone
 
 pytestmark = pytest.mark.shared
@@ -27,7 +27,7 @@ def byte_chunkings(raw: bytes) -> Iterator[list[bytes]]:
     rng = random.Random(len(raw))
     for _ in range(4):
         cuts = sorted(rng.sample(range(len(raw) + 1), min(len(raw) + 1, rng.randint(1, 6))))
-        yield [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+        yield [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
 
 
 @pytest.fixture(scope="module")

@@ -232,7 +232,7 @@ def test_arbitrary_text_raises_only_parse_errors(text: str, data: st.DataObject)
 def test_bytes_any_chunking(raw: bytes, data: st.DataObject) -> None:
     points = data.draw(st.lists(st.integers(0, len(raw)), max_size=8))
     cuts = sorted(points)
-    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
     assert run(JsonStream, pieces) == run(JsonStream, [raw])
 
 
@@ -516,7 +516,7 @@ def test_subscribe_runs_callbacks_for_matching_paths_in_document_order() -> None
     for chunks in chunkings(text, tokens=False):
         parser = JsonStream()
         seen: list[tuple[Any, ...]] = []
-        parser.subscribe("sections.*.heading", lambda ev: seen.append((ev.path, ev.value)))
+        parser.subscribe("sections.*.heading", lambda ev, out=seen: out.append((ev.path, ev.value)))
         starts: list[Any] = []
         stop = parser.subscribe("**", starts.append, event=ValueStart)
         for chunk in chunks:

@@ -879,7 +879,7 @@ def test_random_custom_input_cut_anywhere(
     assert "".join(d.text for d in of(ToolArgumentsDelta, custom)) == text
     assert all(d.events == [] and d.text for d in of(ToolArgumentsDelta, custom))
     assert of(ToolCallDone, custom) == [ToolCallDone(0, 0, "call_1", "apply_patch", text, text)]
-    assert [type(e) for e in custom][0] is ToolCallStart and type(custom[-1]) is ToolCallDone
+    assert type(custom[0]) is ToolCallStart and type(custom[-1]) is ToolCallDone
     if with_function_call:
         assert of(ToolCallDone, evs)[0].arguments == {"a": [1]}
 
@@ -889,7 +889,9 @@ def test_custom_tool_call_input_only_in_done_or_item_done() -> None:
     assert of(ToolArgumentsDelta, flat(per_feed)) == [ToolArgumentsDelta(0, 0, "a b", [])]
     assert of(ToolCallDone, flat(per_feed))[0].arguments == "a b"
     # the earlier events missing: output_item.done alone carries the call
-    events = [e for e in custom_call([], item_done="x") if e["type"] != "response.output_item.added"]
+    events = [
+        e for e in custom_call([], item_done="x") if e["type"] != "response.output_item.added"
+    ]
     per_feed = feed_each(ToolCallAssembler(), events)
     assert [type(e) for e in flat(per_feed)] == [ToolCallStart, ToolArgumentsDelta, ToolCallDone,
                                                   Finish]
@@ -949,7 +951,7 @@ def test_custom_tool_call_while_streaming_and_input_after_done() -> None:
 
 
 def test_custom_tool_call_and_tools() -> None:
-    class apply_patch(BaseModel):  # noqa: N801  (a model wrongly registered for a custom tool)
+    class apply_patch(BaseModel):  # named as the custom tool: registered for it by mistake
         x: int
 
     tools: list[Any] = [{"type": "custom", "name": "apply_patch", "format": {"type": "text"}}]

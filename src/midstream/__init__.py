@@ -12,6 +12,8 @@ and to any sync or async iterable.
 
 from __future__ import annotations
 
+import contextlib
+
 from . import _json_core
 from ._adapters import aiter_events, astream_events, iter_events, stream_events
 from ._errors import (
@@ -74,13 +76,7 @@ __version__ = "0.1.0"
 COMPILED: bool = not _json_core.__file__.endswith(".py")
 
 __all__ = [
-    "BadRecord",
-    "CodeBlockDone",
-    "CodeBlockStart",
-    "CodeBlocks",
-    "CodeDelta",
     "COMPILED",
-    "ContentDelta",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_EVENT_SIZE",
     "DEFAULT_MAX_HOLD",
@@ -89,6 +85,12 @@ __all__ = [
     "DEFAULT_MAX_OBJECT_LENGTH",
     "DEFAULT_MAX_STRING_LENGTH",
     "DEFAULT_MAX_UNIT_LENGTH",
+    "BadRecord",
+    "CodeBlockDone",
+    "CodeBlockStart",
+    "CodeBlocks",
+    "CodeDelta",
+    "ContentDelta",
     "ErrorKind",
     "Event",
     "FieldInvalid",
@@ -146,8 +148,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if getattr(_obj, "__module__", "").startswith("midstream._"):
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # aliases and constants
             _obj.__module__ = "midstream"
-        except (AttributeError, TypeError):  # pragma: no cover - aliases and constants
-            pass
 del _name, _obj

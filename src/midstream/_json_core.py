@@ -882,7 +882,7 @@ class JsonCore(Generic[_Out]):
         got = text[pos : pos + need]
         seen = pending + got
         if not word.startswith(seen):
-            bad = next(i for i, (a, b) in enumerate(zip(seen, word)) if a != b)
+            bad = next(i for i, (a, b) in enumerate(zip(seen, word, strict=False)) if a != b)
             raise self._syntax(
                 ErrorKind.INVALID_LITERAL,
                 f"Invalid literal: expected {word!r}, found {seen[bad]!r}",

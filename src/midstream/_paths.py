@@ -76,7 +76,7 @@ class PathPattern:
         if self._fixed:
             if len(path) != len(segments):
                 return False
-            return all(_segment_matches(s, p) for s, p in zip(segments, path))
+            return all(_segment_matches(s, p) for s, p in zip(segments, path, strict=True))
         return _match_globstar(segments, path)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeAlias, TypeVar, Union
+from typing import Protocol, TypeAlias, TypeVar
 
 __all__ = ["JSONValue", "Parser", "Path"]
 
@@ -11,9 +11,7 @@ __all__ = ["JSONValue", "Parser", "Path"]
 Path: TypeAlias = "tuple[str | int, ...]"
 
 #: A decoded JSON value, as :func:`json.loads` returns it.
-JSONValue: TypeAlias = Union[
-    dict[str, "JSONValue"], list["JSONValue"], str, int, float, bool, None
-]
+JSONValue: TypeAlias = dict[str, "JSONValue"] | list["JSONValue"] | str | int | float | bool | None
 
 E = TypeVar("E")
 

@@ -871,3 +871,38 @@ def test_one_char_at_a_time_costs_the_same_at_the_end_of_a_long_unit(
     name: str, make: Callable[[], Any], text: str
 ) -> None:
     assert_flat_per_char_cost(name, make, text)
+
+
+LIMITS: list[tuple[str, Callable[..., Any], str]] = [
+    ("JsonStream", JsonStream, "max_depth"),
+    ("JsonStream", JsonStream, "max_string_length"),
+    ("JsonStream", JsonStream, "max_number_length"),
+    ("ModelStream", lambda **kw: ModelStream(list[int], **kw), "max_depth"),
+    ("ModelStream", lambda **kw: ModelStream(list[int], **kw), "max_string_length"),
+    ("ObjectExtractor", ObjectExtractor, "max_depth"),
+    ("ObjectExtractor", ObjectExtractor, "max_object_length"),
+    ("CodeBlocks", CodeBlocks, "max_hold"),
+    ("CodeBlocks", CodeBlocks, "max_nesting"),
+    ("SSEDecoder", SSEDecoder, "max_event_size"),
+    ("ToolCallAssembler", ToolCallAssembler, "max_arguments_length"),
+    ("Lines", Lines, "max_length"),
+    ("Words", Words, "max_length"),
+    ("Sentences", Sentences, "max_length"),
+]
+
+
+@pytest.mark.parametrize(
+    ("owner", "make", "option"), LIMITS, ids=[f"{owner}-{option}" for owner, _, option in LIMITS]
+)
+def test_every_limit_takes_a_whole_number_of_at_least_one(
+    owner: str, make: Callable[..., Any], option: str
+) -> None:
+    # A limit set wrong fails at once, naming the option, the same on both builds:
+    # not later, mid-stream, nor never (a float limit used to pass unnoticed).
+    make(**{option: 1})
+    for wrong in (0, -5):
+        with pytest.raises(ValueError, match=f"{option} must be at least 1"):
+            make(**{option: wrong})
+    for wrong in (2.5, 1e6, "64", True):
+        with pytest.raises(TypeError):  # the compiled build words it its own way
+            make(**{option: wrong})

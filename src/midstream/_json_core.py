@@ -37,6 +37,7 @@ from ._errors import (
     LimitExceededError,
     ParseError,
 )
+from ._options import check_limit
 from ._types import JSONValue
 
 __all__ = [
@@ -147,16 +148,9 @@ class JsonCore(Generic[_Out]):
         max_string_length: int = DEFAULT_MAX_STRING_LENGTH,
         max_number_length: int = DEFAULT_MAX_NUMBER_LENGTH,
     ) -> None:
-        for name, limit in (
-            ("max_depth", max_depth),
-            ("max_string_length", max_string_length),
-            ("max_number_length", max_number_length),
-        ):
-            if limit < 1:
-                raise ValueError(f"{name} must be at least 1, got {limit!r}")
-        self.max_depth = max_depth
-        self.max_string_length = max_string_length
-        self.max_number_length = max_number_length
+        self.max_depth = check_limit("max_depth", max_depth)
+        self.max_string_length = check_limit("max_string_length", max_string_length)
+        self.max_number_length = check_limit("max_number_length", max_number_length)
 
         self._state = _VALUE
         self._stack: list[int] = []  # _OBJECT or _ARRAY per open container

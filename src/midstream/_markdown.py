@@ -71,6 +71,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
 from ._events import CodeBlockDone, CodeBlockStart, CodeDelta, Event, JsonEvent, TextDelta
+from ._options import check_limit
 
 if TYPE_CHECKING:
     from ._json_stream import JsonStream
@@ -407,8 +408,8 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             None if languages is None else frozenset(name.lower() for name in languages)
         )
         self._json = json
-        self._max_hold = max_hold
-        self._max_nesting = max_nesting
+        self._max_hold = check_limit("max_hold", max_hold)
+        self._max_nesting = check_limit("max_nesting", max_nesting)
         # block structure
         self._stack: list[_Container] = []
         self._leaf = _NONE

@@ -82,6 +82,7 @@ from ._events import (
 )
 from ._json_core import DEFAULT_MAX_DEPTH, JsonCore
 from ._json_stream import JsonStream
+from ._options import check_limit
 from ._types import JSONValue, Path
 
 __all__ = [
@@ -248,9 +249,8 @@ TextDelta(text=' and ')]
     ) -> None:
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES!r}, got {mode!r}")
-        for name, limit in (("max_depth", max_depth), ("max_object_length", max_object_length)):
-            if limit < 1:
-                raise ValueError(f"{name} must be at least 1, got {limit!r}")
+        check_limit("max_depth", max_depth)
+        check_limit("max_object_length", max_object_length)
         self.mode: Mode = mode
         self.fields = fields
         self.max_depth = max_depth

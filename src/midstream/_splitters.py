@@ -24,6 +24,7 @@ import re
 from typing import Final
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
+from ._options import check_limit
 
 __all__ = ["DEFAULT_MAX_UNIT_LENGTH", "Lines", "Sentences", "Words"]
 
@@ -65,9 +66,7 @@ class _Position:
 
 
 def _check_max_length(max_length: int | None) -> int | None:
-    if max_length is not None and max_length < 1:
-        raise ValueError(f"max_length must be at least 1 or None, got {max_length!r}")
-    return max_length
+    return None if max_length is None else check_limit("max_length", max_length)
 
 
 class _Splitter:

@@ -32,6 +32,7 @@ from ._errors import (
     ParseError,
 )
 from ._events import ServerSentEvent
+from ._options import check_limit
 from ._types import JSONValue
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "iter_sse", "iter_sse_json"]
@@ -71,9 +72,7 @@ class SSEDecoder:
     """
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
-        if max_event_size < 1:
-            raise ValueError(f"max_event_size must be at least 1, got {max_event_size!r}")
-        self._max_event_size = max_event_size
+        self._max_event_size = check_limit("max_event_size", max_event_size)
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._bom_checked = False
         self._skip_lf = False

@@ -80,6 +80,7 @@ from ._events import (
     ValueDone,
     fast_constructor,
 )
+from ._options import check_limit
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -475,10 +476,7 @@ class ToolCallAssembler:
         if format not in _FORMATS:
             allowed = ", ".join(map(repr, _FORMATS))
             raise ValueError(f"format must be one of {allowed}; got {format!r}")
-        if max_arguments_length < 1:
-            raise ValueError(
-                f"max_arguments_length must be at least 1, got {max_arguments_length!r}"
-            )
+        check_limit("max_arguments_length", max_arguments_length)
         self._format = format
         self._registry = _registry(tools)
         self._max_length = max_arguments_length

@@ -282,11 +282,7 @@ class JsonCore(Generic[_Out]):
             if self._length > self.max_string_length:
                 self._chunk = text
                 self._string_too_long(n - self._length + self.max_string_length)
-            parts = self._parts
-            parts.append(text)
-            if len(parts) >= 256:
-                self._blocks.append("".join(parts))
-                parts.clear()
+            self._keep_piece(text)
             self._consumed += n  # no newline can stand inside a string
             if not self._in_key:
                 self._on_string(text)
@@ -694,14 +690,22 @@ class JsonCore(Generic[_Out]):
         self._consumed += len(text)  # no newline can stand inside a string
         if decoded:
             self._length = length
-            parts = self._parts
-            parts.append(decoded)
-            if len(parts) >= 256:
-                self._blocks.append("".join(parts))
-                parts.clear()
+            self._keep_piece(decoded)
             if not self._in_key:
                 self._on_string(decoded)
         return True
+
+    def _keep_piece(self, piece: str) -> None:
+        """Keep a piece of the string being read; every 256 pieces are joined into one block.
+
+        A long string fed one character at a time then costs memory near its
+        size, not a list entry and a string object per character.
+        """
+        parts = self._parts
+        parts.append(piece)
+        if len(parts) >= 256:
+            self._blocks.append("".join(parts))
+            parts.clear()
 
     def _flush_string_piece(self) -> None:
         """End of a feed() inside a string: report this feed's text in one piece."""
@@ -710,12 +714,9 @@ class JsonCore(Generic[_Out]):
         if len(parts) > fresh:
             piece = "".join(parts[fresh:]) if len(parts) - fresh > 1 else parts[fresh]
             del parts[fresh:]
-            parts.append(piece)
+            self._keep_piece(piece)
             if not self._in_key:
                 self._on_string(piece)
-        if len(parts) >= 256:
-            self._blocks.append("".join(parts))
-            parts.clear()
         self._fresh = len(parts)
 
     def _flush_high(self) -> None:

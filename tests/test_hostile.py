@@ -903,6 +903,6 @@ def test_every_limit_takes_a_whole_number_of_at_least_one(
     for wrong in (0, -5):
         with pytest.raises(ValueError, match=f"{option} must be at least 1"):
             make(**{option: wrong})
-    for wrong in (2.5, 1e6, "64", True):
+    for wrong in (2.5, 1e6, "64"):
         with pytest.raises(TypeError):  # the compiled build words it its own way
             make(**{option: wrong})

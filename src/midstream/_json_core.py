@@ -254,13 +254,7 @@ class JsonCore(Generic[_Out]):
             except ParseError as exc:
                 self._keep_events(exc)
                 raise
-        events = self._events  # _take_events(), inlined: feed() runs once per token
-        if not events:
-            return []
-        self._events = []
-        if self._listener is not None:
-            self._listener(events)
-        return events
+        return self._take_events()
 
     def _feed_fast(self, text: str, n: int) -> bool:
         """Consume a chunk of an ordinary kind whole, or return False for :meth:`_run`.

@@ -522,23 +522,26 @@ class ToolCallAssembler:
                     self._chat_objects(choices)
                 return out
             fields = sdk_fields
-        elif cls is dict:
-            fields = event
-        elif isinstance(event, (str, bytes)):
-            text = event.strip()
-            if not text or text in ("[DONE]", b"[DONE]"):
-                return []
-            try:
-                fields = json.loads(text)
-            except RecursionError:
-                raise ValueError(f"event text nested too deeply to decode: {text!r:.80}") from None
-            if not isinstance(fields, dict):
-                raise ValueError(f"expected a JSON object for an event, got {text!r:.80}")
         else:
-            fields = _fields(event)
-        if fmt == "chat" or (fmt == "auto" and _is_chat(fields, fields.get("choices"))):
-            self._chat(fields)
-            return out
+            if cls is dict:
+                fields = event
+            elif isinstance(event, (str, bytes)):
+                text = event.strip()
+                if not text or text in ("[DONE]", b"[DONE]"):
+                    return []
+                try:
+                    fields = json.loads(text)
+                except RecursionError:
+                    raise ValueError(
+                        f"event text nested too deeply to decode: {text!r:.80}"
+                    ) from None
+                if not isinstance(fields, dict):
+                    raise ValueError(f"expected a JSON object for an event, got {text!r:.80}")
+            else:
+                fields = _fields(event)
+            if fmt == "chat" or (fmt == "auto" and _is_chat(fields, fields.get("choices"))):
+                self._chat(fields)
+                return out
         if fmt == "auto":
             kind = fields.get("type")
             if not isinstance(kind, str):

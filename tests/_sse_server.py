@@ -27,14 +27,20 @@ from typing import Any
 Stream = dict[str, Any]
 
 
-def load_corpus(directory: Path) -> dict[str, Stream]:
-    """Every recorded stream under ``directory``, by id."""
+#: The wire formats whose recordings the SDK-stream tests replay; the corpus
+#: also holds formats (Gemini, Bedrock, Cohere, Ollama) that other tests read.
+SSE_APIS = frozenset({"openai.chat.completions", "openai.responses", "anthropic.messages"})
+
+
+def load_corpus(directory: Path, apis: frozenset[str] = SSE_APIS) -> dict[str, Stream]:
+    """Every recorded stream under ``directory`` whose wire format is in ``apis``, by id."""
     streams: dict[str, Stream] = {}
     for path in sorted(directory.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 stream = json.loads(line)
-                streams[stream["id"]] = stream
+                if stream["api"] in apis:
+                    streams[stream["id"]] = stream
     return streams
 
 

@@ -24,9 +24,9 @@ import pytest
 from _sse_server import RecordingServer, load_corpus, sse_bytes
 from helpers import shared_path
 from midstream import stream_events
-from midstream._adapters import _Pipeline
 from midstream._cli import _jsonable, event_dict, main
 from midstream._demo import demo_delays, load_demo_chunks
+from midstream._pipeline import ProviderPipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE_TIMEOUT = 10.0
@@ -330,7 +330,7 @@ def _as_json_lines(events: list[Any]) -> list[dict[str, Any]]:
 
 def _hold_point(events: list[Any]) -> int:
     """How many events the command needs before it has something to write."""
-    pipeline = _Pipeline(model=None, json=None, tools=None, choice=0, keep_text=False)
+    pipeline = ProviderPipeline(model=None, json=None, tools=None, choice=0, keep_text=False)
     return next(n for n, ev in enumerate(events, 1) if pipeline.feed(ev))
 
 

@@ -259,14 +259,14 @@ def _json_mode(value: str) -> bool | None:
 
 
 def _cmd_sse(args: argparse.Namespace) -> int:
-    from ._adapters import _Pipeline
     from ._events import Truncated
+    from ._pipeline import ProviderPipeline
     from ._sse import SSEDecoder
 
     out = _Out(sys.stdout)
     keep = _selector(args.select)
     decoder = SSEDecoder()
-    pipeline = _Pipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
+    pipeline = ProviderPipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
                          keep_text=False)
     truncated: list[Truncated] = []
     count = 0

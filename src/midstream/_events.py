@@ -31,6 +31,9 @@ __all__ = [
     "JsonEvent",
     "ObjectAbandoned",
     "ObjectDone",
+    "ProviderError",
+    "ReasoningDelta",
+    "RefusalDelta",
     "ServerSentEvent",
     "StringDelta",
     "TextDelta",
@@ -39,6 +42,7 @@ __all__ = [
     "ToolCallError",
     "ToolCallStart",
     "Truncated",
+    "Usage",
     "ValueDone",
     "ValueKind",
     "ValueStart",
@@ -229,6 +233,59 @@ class Finish(Event):
 
     choice: int
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta(Event):
+    """A piece of the model's refusal to answer (Structured Outputs ``refusal``).
+
+    A refusal is a normal outcome, not broken output: it comes instead of the
+    content (Chat Completions ``delta.refusal``, Responses
+    ``response.refusal.delta``), and joining the ``text`` of every
+    ``RefusalDelta`` of a choice gives the whole refusal.
+    """
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta(Event):
+    """A piece of the model's reasoning (thinking) text: never part of the content."""
+
+    choice: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage(Event):
+    """Token usage the provider reported for the response, and the model that answered.
+
+    ``input_tokens`` and ``output_tokens`` are the provider's prompt and
+    completion counts under one name for every wire format (None when it did not
+    say); ``raw`` is the provider's usage object as a dict, with whatever
+    details it carries (cached or reasoning tokens).
+    """
+
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    model: str | None
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderError(Event):
+    """The provider reported an error in the stream (an ``error`` event, ``response.failed``).
+
+    ``type`` and ``code`` are the provider's (``"overloaded_error"``,
+    ``"server_error"``, ...), ``message`` its text. What was delivered before
+    it stands; the choice then ends in :class:`Truncated`.
+    """
+
+    type: str | None
+    code: str | None
+    message: str
 
 
 # --- Markdown code blocks (CodeBlocks) and text between objects ---------------

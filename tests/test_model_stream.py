@@ -991,6 +991,34 @@ def test_bad_json_raises_parse_error() -> None:
         s.feed('{"items": [}')
 
 
+@pytest.mark.parametrize("model", [Order, Forbidding])
+def test_a_parse_error_carries_the_validation_events_of_its_call(model: Any) -> None:
+    # The same events as a feed of the text before the bad character, in the same order.
+    text = '{"items": [{"sku": "a", "qty": 0}], "z": "b"'
+    if model is Forbidding:
+        text = '{"a": 1, "x": "y"'
+    expected = ModelStream(model).feed(text)
+    s = ModelStream(model)
+    with pytest.raises(midstream.JsonSyntaxError) as caught:
+        s.feed(text + "]")
+    assert caught.value.events == expected
+    assert any(type(e) is FieldInvalid for e in expected)
+
+
+def test_a_schema_the_compiler_misreads_names_the_type(monkeypatch: Any) -> None:
+    import midstream._pydantic as impl
+
+    class Unread(BaseModel):
+        a: int
+
+    def misread(*args: Any) -> Any:
+        raise KeyError("fields")  # as an unexpected pydantic-core schema would
+
+    monkeypatch.setattr(impl._Compiler, "position", misread)
+    with pytest.raises(TypeError, match=r"Unread.*KeyError"):
+        ModelStream(Unread)
+
+
 @pytest.mark.parametrize("model", [Person, Order, Owner, Catalog, Aliased, Strict, Fallbacks])
 def test_events_do_not_depend_on_the_chunking(model: Any) -> None:
     texts = {

@@ -81,13 +81,15 @@ class Engine:
         out: list[Any] = []
         self._out = out
         append = out.append
+        value_done = self._value_done
+        value_start = self._value_start
         for event in events:
             append(event)
             kind = type(event)
             if kind is ValueDone:
-                self._value_done(event)  # type: ignore[arg-type]
+                value_done(event)  # type: ignore[arg-type]
             elif kind is ValueStart:
-                self._value_start(event)  # type: ignore[arg-type]
+                value_start(event)  # type: ignore[arg-type]
         return out
 
     def _walk_with_keys(self, events: list[JsonEvent], keys: list[tuple[int, str]]) -> None:
@@ -142,9 +144,9 @@ class Engine:
         pos = parent.cur_pos
         if pos is None:
             self._done(parent, path, raw, NO, ())
-        else:
-            loc = (*parent.base, parent.cur_loc)
-            self._done(parent, path, raw, pos.validate_or_null(raw), loc)
+        else:  # (pos.validate_or_null, inlined: once per scalar)
+            result = None if raw is None and pos.null_ok else pos.validate(raw)
+            self._done(parent, path, raw, result, (*parent.base, parent.cur_loc))
 
     def _done(self, parent: Frame | None, path: Path, raw: Any, result: Any, loc: Loc) -> None:
         """A value completed with ``result``: report it, and hand it to its container."""

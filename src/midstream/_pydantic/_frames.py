@@ -78,7 +78,7 @@ class Frame:
 
     def layered(self, result: Any, raw: Any) -> Any:
         """``result`` through the ``mode="after"`` validators around the container."""
-        for layer in self.layers:
+        for layer in self.layers:  # (usually none)
             result = passthrough.run(layer, raw, result)
         return result
 

@@ -66,7 +66,7 @@ The package, in the order a value flows through it:
 """
 
 from ._adapters import astream_model, stream_model
-from ._compiler import _Compiler
+from ._compiler import _Compiler as _Compiler  # (tests make it fail, to see what a user gets)
 from ._stream import ModelStream
 
-__all__ = ["ModelStream", "_Compiler", "astream_model", "stream_model"]
+__all__ = ["ModelStream", "astream_model", "stream_model"]

@@ -93,6 +93,7 @@ class Engine:
         return out
 
     def _walk_with_keys(self, events: list[JsonEvent], keys: list[tuple[int, str]]) -> None:
+        """The same walk, with each completed key told to its frame where it came."""
         out = self._out
         pending = iter(keys)
         index, key = next(pending)

@@ -8,9 +8,12 @@ that parsed the whole text on every iteration). Use :func:`chunkings`,
 
 from __future__ import annotations
 
+import gc
+import math
 import os
 import random
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -121,3 +124,29 @@ def reconstruct_code_text(events: Iterable[Any]) -> str:
         elif isinstance(e, CodeDelta):
             out.append(e.raw)
     return "".join(out)
+
+
+# --- cost ----------------------------------------------------------------------------
+
+
+def cpu_in_turns(*fns: Callable[[], Any], rounds: int = 1) -> list[float]:
+    """Best CPU time of each of ``fns`` over ``rounds`` turns, in seconds.
+
+    The functions take turns (one call of each per round), so that a change in
+    the machine's load between rounds reaches them all alike and the best of
+    each is taken under the same conditions. The cyclic GC is off while timing,
+    as in :mod:`timeit`: its full collections walk every object the test
+    session holds, so their cost (and how many a run triggers) depends on the
+    tests run before, not on what is timed.
+    """
+    best = [math.inf] * len(fns)
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for k, fn in enumerate(fns):
+                start = time.process_time()
+                fn()
+                best[k] = min(best[k], time.process_time() - start)
+    finally:
+        gc.enable()
+    return best

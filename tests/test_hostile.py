@@ -17,13 +17,11 @@ from __future__ import annotations
 import gc
 import importlib
 import json
-import math
 import os
 import pkgutil
 import random
 import re
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,7 +31,14 @@ import pytest
 from pydantic import BaseModel
 
 import midstream
-from helpers import chunkings, merge_deltas, reconstruct_code_text, run, split_at
+from helpers import (
+    chunkings,
+    cpu_in_turns,
+    merge_deltas,
+    reconstruct_code_text,
+    run,
+    split_at,
+)
 from midstream import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NUMBER_LENGTH,
@@ -76,29 +81,6 @@ def traced(fn: Callable[[], Any]) -> tuple[Any, int, int]:
     finally:
         tracemalloc.stop()
     return result, current, peak
-
-
-def cpu_in_turns(*fns: Callable[[], Any], rounds: int = 1) -> list[float]:
-    """Best CPU time of each of ``fns`` over ``rounds`` turns, in seconds.
-
-    The functions take turns (one call of each per round), so that a change in
-    the machine's load between rounds reaches them all alike and the best of
-    each is taken under the same conditions. The cyclic GC is off while timing,
-    as in :mod:`timeit`: its full collections walk every object the test
-    session holds, so their cost (and how many a run triggers) depends on the
-    tests run before, not on what is timed.
-    """
-    best = [math.inf] * len(fns)
-    gc.disable()
-    try:
-        for _ in range(rounds):
-            for k, fn in enumerate(fns):
-                start = time.process_time()
-                fn()
-                best[k] = min(best[k], time.process_time() - start)
-    finally:
-        gc.enable()
-    return best
 
 
 def feed_all(parser: Any, chunks: Iterator[Any] | list[Any]) -> list[Any]:

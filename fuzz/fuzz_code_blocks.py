@@ -43,7 +43,7 @@ with instrumented():
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import mdTrim, unescapeAll
 
-from helpers import merge_deltas
+from chunking import merge_deltas
 
 MD = MarkdownIt()  # the CommonMark preset
 _EOL = re.compile(r"\r\n?")

@@ -44,7 +44,7 @@ with instrumented():
         ValueStart,
     )
 
-from helpers import merge_deltas
+from chunking import merge_deltas
 
 
 class _Constant(Exception):

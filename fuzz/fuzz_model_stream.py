@@ -38,7 +38,7 @@ with instrumented():
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from helpers import merge_deltas
+from chunking import merge_deltas
 
 
 class Tag(BaseModel):

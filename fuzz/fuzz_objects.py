@@ -43,7 +43,7 @@ with instrumented():
         ValueStart,
     )
 
-from helpers import merge_deltas
+from chunking import merge_deltas
 
 
 def _reject_constant(name: str) -> Any:

@@ -8,29 +8,22 @@ that parsed the whole text on every iteration). Use :func:`chunkings`,
 
 from __future__ import annotations
 
+import gc
+import math
 import os
 import random
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 
+from chunking import merge_deltas, split_at  # pure helpers the fuzz harnesses share
 from midstream import ParseError
-from midstream._events import (
-    CodeBlockDone,
-    CodeBlockStart,
-    CodeDelta,
-    ContentDelta,
-    Event,
-    StringDelta,
-    TextDelta,
-    ToolArgumentsDelta,
-)
-
-E = TypeVar("E")
+from midstream._events import CodeBlockDone, CodeBlockStart, CodeDelta, Event, TextDelta
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -53,17 +46,6 @@ def shared_path(*parts: str) -> Path:
 
 
 # --- chunkings -----------------------------------------------------------------
-
-
-def split_at(text: str, points: Iterable[int]) -> list[str]:
-    """Cut ``text`` at the given offsets (any order, duplicates give empty chunks)."""
-    cuts = sorted(p for p in points if 0 <= p <= len(text))
-    chunks, last = [], 0
-    for cut in cuts:
-        chunks.append(text[last:cut])
-        last = cut
-    chunks.append(text[last:])
-    return chunks
 
 
 def token_chunks(text: str) -> list[str]:
@@ -99,42 +81,6 @@ def split_points(text: str) -> st.SearchStrategy[list[str]]:
 
 
 # --- running parsers -------------------------------------------------------------
-
-
-def merge_deltas(events: Sequence[E]) -> list[E]:
-    """Join adjacent deltas of the same value, so that chunkings compare equal."""
-    merged: list[Any] = []
-    for ev in events:
-        prev = merged[-1] if merged else None
-        if type(ev) is type(prev):
-            if isinstance(ev, StringDelta) and ev.path == prev.path:
-                merged[-1] = StringDelta(ev.path, prev.text + ev.text)
-                continue
-            if isinstance(ev, CodeDelta) and ev.index == prev.index:
-                merged[-1] = CodeDelta(
-                    ev.index, prev.text + ev.text, prev.raw + ev.raw,
-                    merge_deltas([*prev.events, *ev.events]),
-                )
-                continue
-            if isinstance(ev, TextDelta):
-                merged[-1] = TextDelta(prev.text + ev.text)
-                continue
-            if isinstance(ev, ContentDelta) and ev.choice == prev.choice:
-                merged[-1] = ContentDelta(ev.choice, prev.text + ev.text)
-                continue
-            if (
-                isinstance(ev, ToolArgumentsDelta)
-                and (ev.choice, ev.index) == (prev.choice, prev.index)
-            ):
-                merged[-1] = ToolArgumentsDelta(
-                    ev.choice, ev.index, prev.text + ev.text,
-                    merge_deltas([*prev.events, *ev.events]),
-                )
-                continue
-        if isinstance(ev, ToolArgumentsDelta):
-            ev = ToolArgumentsDelta(ev.choice, ev.index, ev.text, merge_deltas(ev.events))  # type: ignore[assignment]
-        merged.append(ev)
-    return merged
 
 
 RunResult = tuple[list[Any], Any]
@@ -178,3 +124,29 @@ def reconstruct_code_text(events: Iterable[Any]) -> str:
         elif isinstance(e, CodeDelta):
             out.append(e.raw)
     return "".join(out)
+
+
+# --- cost ----------------------------------------------------------------------------
+
+
+def cpu_in_turns(*fns: Callable[[], Any], rounds: int = 1) -> list[float]:
+    """Best CPU time of each of ``fns`` over ``rounds`` turns, in seconds.
+
+    The functions take turns (one call of each per round), so that a change in
+    the machine's load between rounds reaches them all alike and the best of
+    each is taken under the same conditions. The cyclic GC is off while timing,
+    as in :mod:`timeit`: its full collections walk every object the test
+    session holds, so their cost (and how many a run triggers) depends on the
+    tests run before, not on what is timed.
+    """
+    best = [math.inf] * len(fns)
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for k, fn in enumerate(fns):
+                start = time.process_time()
+                fn()
+                best[k] = min(best[k], time.process_time() - start)
+    finally:
+        gc.enable()
+    return best

@@ -1,17 +1,19 @@
 """Smoke tests for benchmarks/: the harness runs, and its inputs are what they claim.
 
-These do not time anything that could fail on a slow machine; they check that
-the workloads are valid and deterministic, the chunkings join back to the text,
+These do not time anything that could fail on a slow machine (where a harness
+reads a clock, the test gives it one that counts); they check that the
+workloads are valid and deterministic, the chunkings join back to the text,
 every fast peer parses to what json.loads gives, the time budget stops runs,
-and ``bench_json.py`` prints its tables on tiny sizes.
+and ``bench_json.py`` and ``bench_tool_calls.py`` print their tables on tiny sizes.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_json  # noqa: E402
+from benchmarks import bench_json, bench_tool_calls  # noqa: E402
 from benchmarks.cases import CASES, SIZES, parse_sizes  # noqa: E402
 from benchmarks.chunking import CorpusUnavailable, real_streams, token_chunks  # noqa: E402
 from benchmarks.peers import (  # noqa: E402
@@ -105,14 +107,19 @@ def _spin(chunks: Any) -> None:
         pass
 
 
+def _ticks() -> Callable[[], float]:
+    """A clock that moves one second per reading: the timings it gives are counts."""
+    readings = itertools.count()
+    return lambda: float(next(readings))
+
+
 def test_budget_interrupts_a_run_that_overruns() -> None:
-    start = time.perf_counter()
+    # that it stops at all is the point (pytest's timeout catches a run that
+    # does not); what it reports is read from the caller's clock
     with pytest.raises(BudgetExceeded) as info:
-        call_with_budget(_spin, [], 0.2)
-    assert time.perf_counter() - start < 5
-    assert 0 < info.value.elapsed < 5  # how long it ran: a lower bound of the whole run
-    seconds, value = call_with_budget(lambda chunks: len(chunks), ["a", "b"], 5.0)
-    assert value == 2 and 0 <= seconds < 5
+        call_with_budget(_spin, [], 0.2, clock=_ticks())
+    assert (info.value.budget, info.value.elapsed) == (0.2, 1.0)  # started, then interrupted
+    assert call_with_budget(lambda chunks: len(chunks), ["a", "b"], 5.0, clock=_ticks()) == (1.0, 2)
 
 
 def test_a_run_predicted_to_overrun_is_estimated_not_run() -> None:
@@ -148,20 +155,43 @@ def test_bench_json_cli_prints_tables_and_targets() -> None:
     assert "### Cost per chunk (µs)" in out
     for name in CASES:
         assert f"| {name} | 1k |" in out
-    if "midstream" in {p.name for p in load_peers(["midstream"])[0]}:
-        assert "### Time relative to midstream" in out
-        assert "### Targets (issue 2)" in out
-        # 1 KB was measured, so the 1 KB target has a verdict; 100 KB was not.
-        assert any(
-            line.startswith(("PASS: no slower than jiter", "FAIL: no slower than jiter"))
-            for line in out.splitlines()
-        )
-        assert "SKIP: >= 100x faster than jiter" in out
+    assert "### Time relative to midstream" in out
+    assert "### Targets (issue 2)" in out
+    # 1 KB was measured, so the 1 KB target has a verdict; 100 KB was not.
+    assert any(
+        line.startswith(("PASS: no slower than jiter", "FAIL: no slower than jiter"))
+        for line in out.splitlines()
+    )
+    assert "SKIP: >= 100x faster than jiter" in out
 
 
 def test_profile_prints_midstream_functions() -> None:
-    if not load_peers(["midstream"])[0]:
-        pytest.skip("midstream.JsonStream is not importable")
     report = bench_json.profile("numbers:1k", 5, "tottime")
     assert "cProfile of midstream on numbers 1k" in report
     assert "feed" in report
+
+
+# --- bench_tool_calls.py ----------------------------------------------------------------
+
+
+def test_bench_tool_calls_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--sizes", "1k", "--workloads", "structured", "--repeat", "1", "--budget", "5"]
+    assert bench_tool_calls.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| structured | 1k" in out and "PASS" not in out  # one size: no 10k target
+
+
+def test_bench_tool_calls_replay_is_the_same_live_or_cold_and_stops_at_its_deadline() -> None:
+    arguments = json.dumps({"path": "a.py", "content": "x = 1\n" * 200})
+    chunks = bench_tool_calls.build_chunks(arguments)
+    batches = -(-len(chunks) // bench_tool_calls.BATCH)
+    assert batches > 2
+    for start, _live in bench_tool_calls.make_peers().values():
+        for live in (True, False):
+            done, value, seconds = bench_tool_calls.replay(start, chunks, _ticks(), None, live)
+            assert (done, seconds) == (len(chunks), batches + 1)  # every batch and the finish
+            assert (json.loads(value) if isinstance(value, str) else value) == json.loads(arguments)
+    # a deadline already passed: one batch, no value
+    start = bench_tool_calls.start_midstream
+    done, value, _ = bench_tool_calls.replay(start, chunks, _ticks(), 0.0)
+    assert (done, value) == (bench_tool_calls.BATCH, None)

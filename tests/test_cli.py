@@ -8,14 +8,14 @@ input: the command has to act on data as it arrives, not at EOF.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import queue
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ import pytest
 
 from _sse_server import RecordingServer, load_corpus, sse_bytes
 from helpers import shared_path
+from midstream import _cli as cli_module
 from midstream import stream_events
 from midstream._cli import _jsonable, event_dict, main
-from midstream._demo import demo_delays, load_demo_chunks
+from midstream._demo import demo_delays, load_demo_chunks, run_demo
 from midstream._pipeline import ProviderPipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,6 @@ class Cli:
 
     def __init__(self, *args: str, env: dict[str, str] | None = None,
                  cwd: Path | None = None) -> None:
-        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "midstream", *args],
             stdin=subprocess.PIPE,
@@ -46,14 +46,14 @@ class Cli:
             env={**os.environ, "NO_COLOR": "1", **(env or {})},
             cwd=cwd,
         )
-        self.lines: queue.Queue[tuple[float, bytes | None]] = queue.Queue()
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in iter(self.proc.stdout.readline, b""):
-            self.lines.put((time.monotonic(), line))
-        self.lines.put((time.monotonic(), None))
+            self.lines.put(line)
+        self.lines.put(None)
 
     def send(self, data: str | bytes) -> None:
         assert self.proc.stdin is not None
@@ -63,7 +63,7 @@ class Cli:
     def line(self, timeout: float = LINE_TIMEOUT) -> str:
         """The next line of output; fails if none comes within ``timeout`` seconds."""
         try:
-            _, line = self.lines.get(timeout=timeout)
+            line = self.lines.get(timeout=timeout)
         except queue.Empty:
             self.proc.kill()
             pytest.fail(f"no output within {timeout} s")
@@ -84,7 +84,7 @@ class Cli:
         rc = self.proc.wait(timeout)
         rest: list[str] = []
         while True:
-            _, line = self.lines.get(timeout=timeout)
+            line = self.lines.get(timeout=timeout)
             if line is None:
                 break
             rest.append(line.decode())
@@ -194,21 +194,45 @@ def test_demo_fast_prints_every_field_and_a_true_summary() -> None:
             assert f"done   {key} = {json.dumps(value)}" in out
 
 
+class _Flushed(io.StringIO):
+    """An output stream that records what a reader would have seen, and when.
+
+    Text reaches the reader only at ``flush()`` (as through a pipe), stamped
+    with ``clock()`` at that moment.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.seen: list[tuple[float, str]] = []
+        self._sent = 0
+
+    def flush(self) -> None:
+        text = self.getvalue()
+        if len(text) > self._sent:
+            self.seen.append((self.clock(), text[self._sent :]))
+            self._sent = len(text)
+
+
 def test_demo_is_paced_and_shows_the_first_field_long_before_the_end() -> None:
+    # On a virtual clock that only the demo's own sleeps move: the schedule is
+    # checked exactly, whatever the machine's load.
     speed = 8.0
-    expected = sum(demo_delays(len(load_demo_chunks()), speed))
-    cli = Cli("demo", "--speed", str(speed))
-    first_done = None
-    while first_done is None:
-        line = cli.line()
-        if " done " in f" {line.split('s ', 1)[-1]}":
-            first_done = time.monotonic()
-    _rest, err, rc = cli.finish()
-    ended = time.monotonic()
-    assert rc == 0, err
-    assert ended - cli.started >= expected * 0.9
-    # the first field completed while most of the stream was still to come
-    assert ended - first_done >= expected * 0.5
+    schedule = demo_delays(len(load_demo_chunks()), speed)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        assert seconds > 0
+        now[0] += seconds
+
+    out = _Flushed(lambda: now[0])
+    assert run_demo(out, speed=speed, sleep=sleep, clock=lambda: now[0]) == 0
+    # it slept its whole schedule, and flushed each field as it completed
+    assert now[0] == pytest.approx(sum(schedule))
+    first_done = next(t for t, text in out.seen if " done   " in text)
+    assert first_done <= 0.5 * sum(schedule)
+    # the times it prints are the schedule's
+    assert f"last chunk after {sum(schedule):.3f} s" in out.getvalue()
 
 
 def test_demo_pace_is_like_a_model() -> None:
@@ -230,18 +254,23 @@ def test_json_streams_events_before_stdin_closes() -> None:
     assert cli.event() == {"type": "ValueStart", "path": [], "kind": "object"}
     assert cli.event() == {"type": "ValueStart", "path": ["title"], "kind": "string"}
     assert cli.event() == {"type": "StringDelta", "path": ["title"], "text": "Hel"}
-    time.sleep(0.05)
     cli.send('lo", "tags": ["a", ')
     assert cli.event() == {"type": "StringDelta", "path": ["title"], "text": "lo"}
     assert cli.event() == {"type": "ValueDone", "path": ["title"], "value": "Hello"}
-    time.sleep(0.05)
+    assert [cli.event()["type"] for _ in range(4)] == [
+        "ValueStart", "ValueStart", "StringDelta", "ValueDone"  # tags, then "a"
+    ]
     cli.send(b'"\xc3')  # a character cut between two writes
-    time.sleep(0.05)
+    # the string's start is out: the command has read the first half on its own
+    assert cli.event() == {"type": "ValueStart", "path": ["tags", 1], "kind": "string"}
     cli.send(b'\xa9"], "n": 12}')
     rest, err, rc = cli.finish()
     assert rc == 0, err
     events = events_of(rest)
-    assert {"type": "ValueDone", "path": ["tags", 1], "value": "é"} in events
+    assert events[:2] == [
+        {"type": "StringDelta", "path": ["tags", 1], "text": "é"},
+        {"type": "ValueDone", "path": ["tags", 1], "value": "é"},
+    ]
     assert events[-2:] == [
         {"type": "ValueDone", "path": ["n"], "value": 12},
         {"type": "ValueDone", "path": [], "value": {"title": "Hello", "tags": ["a", "é"], "n": 12}},
@@ -429,21 +458,44 @@ MARKDOWN = [
 ]
 
 
-def test_code_writes_each_block_when_it_closes() -> None:
+def test_code_writes_each_block_when_it_closes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The command asks standard input for the next chunk only once it has
+    # written all it had to say about the last one: what it wrote by each such
+    # request is exactly what the chunks so far decided.
+    written: list[str] = []
+
+    def stdin() -> Iterator[bytes]:
+        for chunk in MARKDOWN:
+            written.append(capsys.readouterr().out)
+            yield chunk.encode()
+        written.append(capsys.readouterr().out)
+
+    monkeypatch.setattr(cli_module, "_read_stdin", stdin)
+    assert main(["code"]) == 0
+    written.append(capsys.readouterr().out)
+    assert written == [
+        "",
+        "",
+        "",  # block 0's closing fence is one backtick so far
+        "import sys\nprint(sys.argv)\nname = 'x'\n",  # it closed, and block 1 in that chunk
+        "echo hi\n",  # before the input ends
+        "",
+    ]
+
+
+def test_code_writes_blocks_before_stdin_closes() -> None:
     cli = Cli("code")
-    cli.send(MARKDOWN[0])
-    time.sleep(0.05)
-    cli.send(MARKDOWN[1])
-    time.sleep(0.05)
-    assert cli.lines.empty()  # the closing fence is not complete yet
-    cli.send(MARKDOWN[2])
-    # block 0 is out before stdin closes; block 1 too (same chunk)
+    for chunk in MARKDOWN[:3]:
+        cli.send(chunk)
     assert cli.line() == "import sys\n"
     assert cli.line() == "print(sys.argv)\n"
     assert cli.line() == "name = 'x'\n"
     cli.send(MARKDOWN[3])
+    assert cli.line() == "echo hi\n"
     rest, err, rc = cli.finish()
-    assert (rest, rc) == (["echo hi\n"], 0), err
+    assert (rest, rc) == ([], 0), err
 
 
 def test_code_out_dir_lang_filter_and_unclosed_block(tmp_path: Path) -> None:

@@ -217,6 +217,24 @@ def test_one_sentence_despite_inner_full_stops(text: str) -> None:
     assert sentences(text + " Then more.") == [text, "Then more."]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1. First item\n2. Second item", ["1. First item\n2. Second item"]),
+        ("1. First item.\n2. Second item.", ["1. First item.", "2. Second item."]),
+        ("Steps:\n  1. Install it\r\n  2. Run it", ["Steps:\n  1. Install it\r\n  2. Run it"]),
+        ("Do this:\n10. Ten\n11. Eleven", ["Do this:\n10. Ten\n11. Eleven"]),
+        # a number that does not begin its line still ends a sentence
+        ("It was 1999. Then it changed.", ["It was 1999.", "Then it changed."]),
+        ("Call\nme at 5. Then go.", ["Call\nme at 5.", "Then go."]),
+    ],
+)
+def test_a_list_number_at_a_line_start_does_not_end_a_sentence(
+    text: str, expected: list[str]
+) -> None:
+    assert sentences(text) == expected
+
+
 def test_etc_ends_a_sentence_when_a_capital_follows() -> None:
     assert sentences("Bring apples, pears, etc. The rest is fine.") == [
         "Bring apples, pears, etc.",

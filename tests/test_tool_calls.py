@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1271,42 +1268,6 @@ def test_real_anthropic_streams_match_their_content_blocks() -> None:
         assert "".join(e.text for e in of(ContentDelta, got)) == text, record["id"]
         assert of(Finish, got) == ([Finish(0, stop)] if stop else []), record["id"]
     assert truncated == 1
-
-
-# --- the benchmark runs ---------------------------------------------------------------------
-
-
-def test_benchmark_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("tiktoken")
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks import bench_tool_calls
-
-    argv = ["--sizes", "1k", "--workloads", "structured", "--repeat", "1", "--budget", "5"]
-    assert bench_tool_calls.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "| structured | 1k" in out and "PASS" not in out  # one size: no 10k target
-
-
-def test_benchmark_replay_is_the_same_stream_live_or_cold_and_stops_at_its_deadline() -> None:
-    pytest.importorskip("tiktoken")
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from benchmarks import bench_tool_calls as bench
-
-    arguments = json.dumps({"path": "a.py", "content": "x = 1\n" * 200})
-    chunks = bench.build_chunks(arguments)
-    assert len(chunks) > 2 * bench.BATCH
-    for start, _live in bench.make_peers().values():
-        for live in (True, False):
-            done, value, seconds = bench.replay(start, chunks, time.process_time, None, live)
-            assert done == len(chunks) and seconds > 0
-            assert (json.loads(value) if isinstance(value, str) else value) == json.loads(arguments)
-    # a deadline already passed: one batch, no value
-    done, value, _ = bench.replay(bench.start_midstream, chunks, time.process_time, 0.0)
-    assert (done, value) == (bench.BATCH, None)
 
 
 def test_legacy_function_call_delta() -> None:

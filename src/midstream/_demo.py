@@ -79,17 +79,20 @@ def demo_delays(n: int, speed: float) -> list[float]:
 
 
 def _replay(
-    chunks: list[str], delays: list[float], sleep: Callable[[float], None]
+    chunks: list[str],
+    delays: list[float],
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
 ) -> Iterator[tuple[float, str]]:
     """Yield ``(seconds since start, chunk)``, sleeping to an absolute schedule."""
-    start = time.perf_counter()
+    start = clock()
     due = 0.0
     for chunk, delay in zip(chunks, delays, strict=True):
         due += delay
-        wait = due - (time.perf_counter() - start)
+        wait = due - (clock() - start)
         if wait > 0:
             sleep(wait)
-        yield time.perf_counter() - start, chunk
+        yield clock() - start, chunk
 
 
 def _dotted(path: Path) -> str:
@@ -184,6 +187,7 @@ def run_demo(
     speed: float = 1.0,
     ansi: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> int:
     """Replay the bundled stream through :class:`JsonStream`, showing fields live.
 
@@ -191,7 +195,8 @@ def run_demo(
         out: where to write.
         speed: pace multiplier (see :func:`demo_delays`); ``inf`` for no waiting.
         ansi: draw for a terminal (colours, text in place) instead of plain lines.
-        sleep: the sleeping function (tests pass a fake one).
+        sleep: the sleeping function; ``clock``: the seconds it sleeps by (tests
+            pass a fake pair, so that the schedule is checked without waiting).
 
     Returns:
         The exit status, 0.
@@ -212,7 +217,7 @@ def run_demo(
     first_field: float | None = None
     last_chunk = 0.0
     characters = 0
-    for t, chunk in _replay(chunks, delays, sleep):
+    for t, chunk in _replay(chunks, delays, sleep, clock):
         last_chunk = t
         characters += len(chunk)
         for ev in parser.feed(chunk):

@@ -341,7 +341,7 @@ class Sentences(_Splitter):
     * decimals, versions, URLs, ``e.g.,``: no whitespace after the full stop;
     * common abbreviations (``Dr.``, ``Mr.``, ``e.g.``, ``i.e.``, ``vs.``,
       ``No. 5``), dotted abbreviations and initials (``U.S.``, ``J. R. Smith``);
-    * ellipses (``...``, ``…``) and a list number at the start (``1. Step``);
+    * ellipses (``...``, ``…``) and a list number at a line start (``1. Step``);
     * any full stop followed by a lowercase word (``etc. and more``).
 
     CJK full stops (``。``, ``！``, ``？``) end a sentence without whitespace
@@ -372,7 +372,7 @@ class Sentences(_Splitter):
         self._ellipsis = False
         self._last_dot = False
         self._word: str | None = None  # as written; None when too long to be an abbreviation
-        self._first_word = False  # the word is all the sentence has before its full stop
+        self._line_start = False  # the word begins its line (or the sentence)
         # the whitespace after it
         self._after_stops = False
         self._breaks = 0
@@ -493,7 +493,10 @@ class Sentences(_Splitter):
             self._word = None
         else:
             self._word = word.lstrip(_OPENERS)
-            self._first_word = len(word) == before
+            # at a line start: only indentation between the word and a line
+            # break, or the word is all the sentence has (the window holds it whole)
+            head = window[: len(window) - len(word)].rstrip(" \t")
+            self._line_start = head[-1:] in ("\n", "\r") or (not head and len(window) == before)
         self._strong = self._cjk = self._ellipsis = self._last_dot = False
 
     def _add_stops(self, run: str) -> None:
@@ -537,4 +540,5 @@ class Sentences(_Splitter):
             return False
         if _DOTTED.fullmatch(word) or (len(word) == 1 and word.isupper() and word != "I"):
             return False  # "U.S.", "a.m.", an initial: "J. Smith"
-        return not (self._first_word and word.isdigit())  # "1. Install it": a list number
+        # "1. Install it", "\n2. Run it": the number of a list item
+        return not (self._line_start and word.isdigit())

@@ -49,7 +49,7 @@ from midstream import (
     ValueDone,
     ValueStart,
 )
-from midstream._markdown import _blocks, _classify, _lines, _syntax
+from midstream._markdown import _blocks, _classify, _languages, _lines, _syntax
 from strategies import json_values
 
 MD = MarkdownIt()  # the CommonMark preset
@@ -769,16 +769,68 @@ def test_language_filter_reports_only_matching_blocks() -> None:
         CodeBlocks(languages="python")
 
 
+_ALIASES = [  # (a name passed in languages=, a fence's language it must match)
+    ("py", "python"),
+    ("python", "py"),
+    ("PY", "Python3"),
+    ("javascript", "js"),
+    ("js", "node"),
+    ("ts", "typescript"),
+    ("sh", "bash"),
+    ("shell", "zsh"),
+    ("yml", "yaml"),
+    ("md", "markdown"),
+    ("rb", "ruby"),
+    ("rs", "rust"),
+    ("golang", "go"),
+    ("c++", "cpp"),
+    ("cs", "csharp"),
+    ("kt", "kotlin"),
+]
+
+
+@pytest.mark.parametrize(("name", "lang"), _ALIASES)
+def test_language_filter_matches_aliases_as_linguist_names_them(name: str, lang: str) -> None:
+    text = f"a\n```{lang}\nx\n```\n```other\ny\n```\n"
+    for chunks in chunkings(text):
+        events = check(text, chunks, languages=[name])
+        assert [(e.index, e.lang) for e in events if isinstance(e, CodeBlockStart)] == [(0, lang)]
+
+
+def test_language_filter_without_an_alias_is_an_exact_name() -> None:
+    text = "```python\np\n```\n```pythonic\nq\n```\n```c\nc\n```\n```\nn\n```\n"
+    found = {
+        name: [e.lang for e in events_of([text], languages=[name]) if isinstance(e, CodeBlockStart)]
+        for name in ("pythonic", "c", "C", "", "pyth", "objective-c")
+    }
+    assert found == {
+        "pythonic": ["pythonic"],
+        "c": ["c"],
+        "C": ["c"],
+        "": [None],
+        "pyth": [],
+        "objective-c": [],
+    }
+
+
+@given(st.text(max_size=400))
+def test_a_file_extension_from_any_info_string_is_short_and_plain(word: str) -> None:
+    ext = _languages.extension(word)
+    assert re.fullmatch(r"[a-z0-9_-]{1,16}", ext), ext
+    assert _languages.extension(word.upper()) == ext or not word.isascii()
+
+
 @given(st.data())
 def test_a_filtered_block_comes_out_as_its_text(data: st.DataObject) -> None:
     text = data.draw(markdown(), "text")
     chunks = data.draw(split_points(text), "chunks")
     full = check(text, [text])
     keep = {"python", "json"}
+    kept = {"python", "py", "python3", "json"}  # with the aliases the strategy writes
     expected: list[Any] = []
     dropped: set[int] = set()
     for e in full:
-        if isinstance(e, CodeBlockStart) and (e.lang or "").lower() not in keep:
+        if isinstance(e, CodeBlockStart) and (e.lang or "").lower() not in kept:
             dropped.add(e.index)
         if isinstance(e, (CodeBlockStart, CodeDelta, CodeBlockDone)) and e.index in dropped:
             expected.append(TextDelta(e.raw if isinstance(e, CodeDelta) else e.fence))

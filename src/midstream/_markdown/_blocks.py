@@ -16,9 +16,10 @@ from .._errors import ErrorKind, LimitExceededError, ParseError
 from .._events import Event, TextDelta
 from .._options import check_limit
 from ._classify import Plan, Structure, classify_line
+from ._languages import canonical
 from ._lines import HeldLine, KeptLine
 from ._output import BlockEvents
-from ._syntax import CLOSE, CODE, EOL, FENCE, NONE, TEXT, WS, decode_info, strip
+from ._syntax import CLOSE, CODE, EOL, TEXT, WS, decode_info, strip
 
 #: Longest partial line held back while it could still become a fence line
 #: (an opening fence's info string, a closing fence's trailing spaces); a
@@ -46,6 +47,19 @@ def _too_deep(max_nesting: int, offset: int, line: int) -> LimitExceededError:
         offset,
         line,
         1,
+    )
+
+
+def _released_line_changed(line: str) -> AssertionError:
+    """The self-check: a line released as text before its end was not text at its end.
+
+    Text is released only when the rest of its line cannot change what it
+    is; if the classifier says otherwise at the line end, the events already
+    out are wrong, so this is a bug, and it stops the parse.
+    """
+    return AssertionError(
+        "CodeBlocks: a line released as text is not text at its end"
+        f" (a bug in the classifier, please report it): {line!r}"
     )
 
 
@@ -97,8 +111,13 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
 
     Args:
         languages: report only blocks whose language (the info string's first
-            word) is one of these, compared case-insensitively; ``""`` stands
-            for blocks without one. The other blocks come out as
+            word) is one of these, compared case-insensitively and by language,
+            as GitHub's linguist names them: ``py``, ``python`` and ``python3``
+            match each other, as do ``js``/``javascript``/``node``,
+            ``sh``/``bash``/``shell``/``zsh``, ``yml``/``yaml``, ``golang``/``go``,
+            ``c++``/``cpp``, ``cs``/``csharp``, ``kt``/``kotlin`` and other
+            common aliases; a name not among them matches only itself. ``""``
+            stands for blocks without one. The other blocks come out as
             :class:`TextDelta`, fence lines included, as if they were prose;
             they still use up an ``index``, so a block's index is its position
             among all fenced blocks of the text, whatever the filter.
@@ -135,7 +154,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
     ) -> None:
         if isinstance(languages, str):
             raise TypeError("languages must be a collection of names, not one string")
-        names = None if languages is None else frozenset(name.lower() for name in languages)
+        names = None if languages is None else frozenset(canonical(name) for name in languages)
         self._max_hold = check_limit("max_hold", max_hold)
         self._max_nesting = check_limit("max_nesting", max_nesting)
         self._blocks = Structure()
@@ -303,10 +322,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
             line, ends = self._kept.take()
             plan = classify_line(self._blocks, line, no_fence=self._line.no_fence, ends=ends)
             if plan.kind != TEXT:
-                raise AssertionError(
-                    "CodeBlocks: a line released as text is not text at its end"
-                    f" (a bug in the classifier, please report it): {line!r}"
-                )
+                raise _released_line_changed(line)
             self._apply(plan)
         else:
             self._whole_line(rest, eol)
@@ -342,7 +358,5 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._blocks.apply(plan)
 
     def _end_fence(self, *, closed: bool, fence: str) -> None:
-        if self._blocks.leaf != FENCE:
-            return
-        self._blocks.leaf = NONE
-        self._events.done(closed, fence)
+        if self._blocks.end_fence():
+            self._events.done(closed, fence)

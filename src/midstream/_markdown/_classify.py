@@ -176,6 +176,13 @@ class Structure:
             self.fence_len = plan.fence_len
             self.fence_strip = plan.strip
 
+    def end_fence(self) -> bool:
+        """End the open fence, if one is open: whether one was."""
+        if self.leaf != FENCE:
+            return False
+        self.leaf = NONE
+        return True
+
 
 def classify_start(
     blocks: Structure, s: str, at: Cursor | None = None, off: int = 0, *, no_fence: bool = False

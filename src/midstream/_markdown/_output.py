@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import ParseError
 from .._events import CodeBlockDone, CodeBlockStart, CodeDelta, Event, JsonEvent, TextDelta
+from ._languages import canonical
 
 if TYPE_CHECKING:
     from .._json_stream import JsonStream
@@ -39,6 +40,7 @@ class BlockEvents:
     )
 
     def __init__(self, languages: frozenset[str] | None, json: bool) -> None:
+        """``languages``: the names (canonical, see ``_languages``) of the blocks to report."""
         self._languages = languages
         self._json = json
         self._index = -1
@@ -61,7 +63,7 @@ class BlockEvents:
         self._lang = lang
         self._info = info
         languages = self._languages
-        self.muted = languages is not None and (lang or "").lower() not in languages
+        self.muted = languages is not None and canonical(lang or "") not in languages
         self._code = []
         self._jstream = None
         self._jerror = None

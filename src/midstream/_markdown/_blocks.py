@@ -163,6 +163,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._line = HeldLine(self._max_hold)
         self._kept = KeptLine(self._max_hold)
         self._mode = _M_HEAD
+        self._cr = False  # a "\r" ended the last chunk: a "\n" may follow
         # position, for errors
         self._line_no = 1
         self._line_start = 0
@@ -185,26 +186,28 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         if not text:
             return []
         mode = self._mode
-        line = self._line
-        if mode != _M_HEAD and not line.window and EOL.search(text) is None:
+        if mode != _M_HEAD and not self._cr and EOL.search(text) is None:
             # The common case: more of a line already being released.
             self._released += len(text)
             if mode == _M_TEXT:
                 self._kept.add(text)
                 return [TextDelta(text)]
-            events = self._events
-            if events.muted:
+            if self._events.muted:
                 return [TextDelta(text)]
-            return [events.code_delta(text, text)]
+            return [self._events.code_delta(text, text)]
+        line = self._line
         try:
-            if line.length and not line.window.endswith("\r") and EOL.search(text) is None:
+            if line.cursor is not None and not self._cr and EOL.search(text) is None:
                 decided = line.grow(self._blocks, text)  # more of a held line start
                 if decided is not None:
                     self._release(*decided)
             else:
-                held = line.take() if line.window or line.length else ""
-                # (the held text has no line ending, but for a last "\r")
-                self._run(held + text, len(held) - held.endswith("\r"))
+                held = line.take() if line.cursor is not None else ""
+                if self._cr:
+                    self._cr = False
+                    text = "\r" + text
+                # (the held text has no line ending)
+                self._run(held + text, len(held))
         except ParseError as exc:
             self._error = exc
             raise
@@ -252,10 +255,9 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
 
     def _finish(self) -> None:
         pending = self._line.take()
-        if pending == "\r" and self._mode != _M_HEAD:
-            self._line_done("", "\r")
-        elif pending.endswith("\r"):
-            self._line_done(pending[:-1], "\r")
+        if self._cr:
+            self._cr = False
+            self._line_done(pending, "\r")
         elif self._mode != _M_HEAD:
             self._line_done("", "")
         elif pending:
@@ -286,10 +288,10 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         else:
             decided = line.judge(self._blocks, part, len(part))
             if decided is None:
-                line.window += "\r" if cr else ""
+                self._cr = cr
                 return
             self._release(*decided)
-        line.window = "\r" if cr else ""
+        self._cr = cr
 
     def _release(self, plan: Plan, line: str) -> None:
         """Release a line start that ``plan`` decided; the rest of the line streams."""

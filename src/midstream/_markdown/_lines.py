@@ -27,8 +27,7 @@ class HeldLine:
     The held text is ``pieces + window + more``: ``window`` runs from
     ``win_at``, where the next classification resumes (``cursor``), and
     ``more`` is what came after it that ``hold`` let through unclassified.
-    Between lines, ``window`` may hold a lone ``"\\r"`` (a ``"\\r\\n"`` may be
-    cut between two chunks).
+    A line start is held while ``cursor`` is set.
     """
 
     __slots__ = (
@@ -56,7 +55,7 @@ class HeldLine:
         self.no_fence = False
 
     def take(self) -> str:
-        """The held text, whole (a held line start, or a lone ``"\\r"``), and forget it."""
+        """The held line start, whole, and forget it."""
         text = self.window
         if self.pieces or self.more:
             text = "".join(self.pieces) + text + "".join(self.more)

@@ -512,6 +512,31 @@ def test_code_out_dir_lang_filter_and_unclosed_block(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["block-0.py", "block-2.py"]
 
 
+def test_code_out_with_a_300_character_info_string_writes_a_txt_file(tmp_path: Path) -> None:
+    # The extension comes from the language only when that is a short plain
+    # name: a long info string would make a file name the system refuses.
+    markdown = "```" + "x" * 300 + "\nlong\n```\n```Python3\np\n```\n```../../etc\nq\n```\n"
+    proc = run("code", "--out", str(tmp_path), stdin=markdown.encode())
+    assert proc.returncode == 0, proc.stderr.decode()
+    names = ["block-0.txt", "block-1.py", "block-2.txt"]
+    assert proc.stdout.decode().splitlines() == [str(tmp_path / name) for name in names]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert (tmp_path / "block-0.txt").read_text() == "long\n"
+
+
+def test_code_out_write_error_exit_2_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / "block-1.py").mkdir()  # block 1's file cannot be written
+    markdown = "```py\na\n```\n```py\nb\n```\n```py\nc\n```\n"
+    proc = run("code", "--out", str(tmp_path), stdin=markdown.encode())
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "cannot write code block 1" in err and "block-1.py" in err
+    assert "Traceback" not in err
+    # what was written before the error stays, and was reported
+    assert proc.stdout.decode().splitlines() == [str(tmp_path / "block-0.py")]
+    assert (tmp_path / "block-0.py").read_text() == "a\n"
+
+
 def test_code_jsonl() -> None:
     proc = run("code", "--jsonl", stdin="".join(MARKDOWN).encode())
     assert proc.returncode == 0

@@ -600,8 +600,9 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             for item in value.values():
                 collect(item, where, depth + 1)
 
-    for info in pkgutil.iter_modules(midstream.__path__):
-        module = importlib.import_module(f"midstream.{info.name}")
+    # (walk_packages: the modules of subpackages such as _markdown too)
+    for info in pkgutil.walk_packages(midstream.__path__, "midstream."):
+        module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             collect(value, f"{info.name}.{name}")
     return found

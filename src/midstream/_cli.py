@@ -10,7 +10,8 @@ Exit status, for scripts:
 0    success
 1    bad input: a syntax error, invalid UTF-8, a bad SSE payload; the
      message on standard error gives the position
-2    usage error (unknown option, missing argument)
+2    usage error (unknown option, missing argument, an ``--out``
+     directory that cannot be created or written to)
 3    the input ended before its output was complete: unfinished JSON,
      an unclosed code block, ``finish_reason`` "length"/"max_tokens",
      or an SSE stream that stopped without finishing. What was
@@ -182,31 +183,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(sys.stdout, speed=speed, ansi=ansi)
 
 
-#: File extensions for ``code --out``, by language (the info string's first word).
-_EXTENSIONS: Final = {
-    "python": "py", "py": "py", "python3": "py", "javascript": "js", "js": "js",
-    "typescript": "ts", "ts": "ts", "tsx": "tsx", "jsx": "jsx", "bash": "sh", "sh": "sh",
-    "shell": "sh", "zsh": "sh", "console": "txt", "json": "json", "jsonl": "jsonl",
-    "yaml": "yaml", "yml": "yaml", "toml": "toml", "html": "html", "css": "css",
-    "rust": "rs", "rs": "rs", "go": "go", "ruby": "rb", "rb": "rb", "java": "java",
-    "kotlin": "kt", "c": "c", "cpp": "cpp", "c++": "cpp", "csharp": "cs", "cs": "cs",
-    "sql": "sql", "markdown": "md", "md": "md", "text": "txt", "txt": "txt",
-    "dockerfile": "dockerfile", "makefile": "mk", "xml": "xml", "diff": "diff",
-}
-
-
-def _extension(lang: str | None) -> str:
-    if not lang:
-        return "txt"
-    lang = lang.lower()
-    if lang in _EXTENSIONS:
-        return _EXTENSIONS[lang]
-    return lang if lang.isascii() and lang.replace("-", "").replace("_", "").isalnum() else "txt"
-
-
 def _cmd_code(args: argparse.Namespace) -> int:
     from ._events import CodeBlockDone
     from ._markdown import CodeBlocks
+    from ._markdown._languages import extension
 
     out_dir = args.out
     if out_dir is not None:
@@ -226,9 +206,15 @@ def _cmd_code(args: argparse.Namespace) -> int:
             if not ev.closed:
                 unclosed.append(ev.index)
             if out_dir is not None:
-                name = os.path.join(out_dir, f"block-{ev.index}.{_extension(ev.lang)}")
-                with open(name, "w", encoding="utf-8", newline="") as f:
-                    f.write(ev.code)
+                name = os.path.join(out_dir, f"block-{ev.index}.{extension(ev.lang)}")
+                try:
+                    with open(name, "w", encoding="utf-8", newline="") as f:
+                        f.write(ev.code)
+                except OSError as exc:
+                    raise _Fail(
+                        EXIT_USAGE,
+                        f"cannot write code block {ev.index} to {name!r}: {exc.strerror or exc}",
+                    ) from None
                 sys.stdout.write(name + "\n")
                 sys.stdout.flush()
             elif args.jsonl:
@@ -417,7 +403,7 @@ def _api_message(exc: Any) -> str:
 # --- argument parsing ----------------------------------------------------------------
 
 _EPILOG: Final = """\
-exit status: 0 ok, 1 bad input (position on stderr), 2 usage error,
+exit status: 0 ok, 1 bad input (position on stderr), 2 usage error (or --out unwritable),
 3 input ended before its output was complete, 4 no key/server or server error,
 130 interrupted, 141 broken pipe."""
 
@@ -523,9 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--lang", action="append", metavar="L",
                    help="only blocks whose language (info string's first word) is L,"
-                   " case-insensitive; repeatable")
+                   " case-insensitive, aliases included (py = python); repeatable")
     p.add_argument("--out", metavar="DIR",
-                   help="write block N to DIR/block-N.EXT (EXT from the language)")
+                   help="write block N to DIR/block-N.EXT (EXT from the language, or txt)")
     p.add_argument("--jsonl", action="store_true",
                    help="write each block as a JSON line (index, lang, info, code, closed)")
     p.set_defaults(func=_cmd_code)

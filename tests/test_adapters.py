@@ -28,6 +28,7 @@ from midstream import (
     ToolCallStart,
     Truncated,
     ValueDone,
+    ValueStart,
 )
 from midstream._adapters import (
     CUT_REASONS,
@@ -206,6 +207,116 @@ def test_a_generator_source_is_closed() -> None:
     next(events)
     events.close()
     assert state["finally"]
+
+
+# --- the adapters as context managers: which form closes when --------------------------------
+
+
+def test_with_closes_a_stored_result_left_with_break() -> None:
+    src = Source(['{"a": 1, ', '"b": 2}'])
+    events = iter_events(JsonStream(), src)
+    for _ev in events:
+        break
+    # kept in a variable: the generator is alive, so the source stays open
+    assert src.closed == 0
+    events.close()
+    assert src.closed == 1
+    events.close()  # idempotent
+    assert src.closed == 1
+
+    src = Source(['{"a": 1, ', '"b": 2}'])
+    with iter_events(JsonStream(), src) as events:
+        for _ev in events:
+            break
+        assert src.closed == 0
+    assert src.closed == 1
+
+
+def test_with_closes_a_source_it_never_read_and_leaves_a_finished_one() -> None:
+    src = Source(['{"a": 1}'])
+    with iter_events(JsonStream(), src):
+        pass
+    assert src.closed == 1
+    src = Source(['{"a": 1}'])
+    with iter_events(JsonStream(), src) as events:
+        assert list(events)[-1] == ValueDone((), {"a": 1})
+    assert src.closed == 0
+    src = Source(['{"a": 1}'])
+    with pytest.raises(KeyError), iter_events(JsonStream(), src) as events:
+        next(events)
+        raise KeyError("consumer failed")
+    assert src.closed == 1
+
+
+def test_async_with_closes_at_once() -> None:
+    async def main() -> None:
+        src = ASource(['{"a": 1, ', '"b": 2}'])
+        async with aiter_events(JsonStream(), src.gen()) as events:
+            async for _ev in events:
+                break
+        # no gc.collect(), no loop turn: closed by the exit itself
+        assert src.closed and not src.running
+
+        aclosable = AClosable()
+        async with aiter_events(JsonStream(), aclosable) as events:
+            assert await events.__anext__() == ValueStart((), "array")
+        assert aclosable.closed
+
+        never = AClosable()
+        async with aiter_events(JsonStream(), never):
+            pass
+        assert never.closed
+
+        done = AClosable()
+        async with aiter_events(JsonStream(), done) as events:
+            assert [ev async for ev in events][-1] == ValueDone((), [1, 2])
+        assert not done.closed
+
+    _arun(main())
+
+
+# --- idle_timeout is checked where the stream is made, the same way sync and async ----------------
+
+BAD_TIMEOUTS = [
+    ("5", TypeError), (True, TypeError), (b"1", TypeError), ([1], TypeError),
+    (0, ValueError), (0.0, ValueError), (-1, ValueError), (float("nan"), ValueError),
+    (float("inf"), ValueError), (float("-inf"), ValueError),
+    pytest.param(10**400, ValueError, id="10**400"),
+]
+
+
+@pytest.mark.parametrize(("value", "error"), BAD_TIMEOUTS)
+def test_a_bad_idle_timeout_is_refused_by_every_adapter_at_the_call(
+    value: Any, error: type[Exception]
+) -> None:
+    async def never_read() -> AsyncIterator[str]:
+        raise AssertionError("the source must not be read")
+        yield ""
+
+    makers = [
+        lambda: iter_events(JsonStream(), iter(["[]"]), idle_timeout=value),
+        lambda: aiter_events(JsonStream(), never_read(), idle_timeout=value),
+        lambda: stream_events([], idle_timeout=value),
+        lambda: astream_events(never_read(), idle_timeout=value),
+    ]
+    messages = set()
+    for make in makers:
+        with pytest.raises(error) as info:
+            make()  # the call itself raises: no iteration needed
+        assert type(info.value) is error
+        assert "idle_timeout" in str(info.value)
+        messages.add(str(info.value))
+    assert len(messages) == 1  # one message, sync and async alike
+
+
+@pytest.mark.parametrize("value", [None, 30, 60.0, 3600])
+def test_a_good_idle_timeout_is_accepted(value: Any) -> None:
+    assert list(iter_events(JsonStream(), ["[1]"], idle_timeout=value))[-1] == ValueDone((), [1])
+
+    async def main() -> list[Any]:
+        return await _alist(aiter_events(JsonStream(), _agen(["[1]"]), idle_timeout=value))
+
+    assert _arun(main())[-1] == ValueDone((), [1])
 
 
 # --- idle timeout (sync: a reader thread inside the adapter) ----------------------------------
@@ -636,6 +747,72 @@ def test_break_closes_the_http_response(srv: RecordingServer) -> None:
             break
     assert stream.response.is_closed
     assert srv.disconnected.wait(5), "the server never saw the client go away"
+
+
+@pytest.mark.shared
+def test_with_closes_the_http_response_of_a_stored_result(srv: RecordingServer) -> None:
+    """Kept in a variable and left with break, the response stays open; ``with`` closes it."""
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+    client = _openai(srv)
+    srv.hold_after = 6
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    events = stream_events(stream)
+    for ev in events:
+        if isinstance(ev, StringDelta):
+            break
+    assert not stream.response.is_closed and not srv.disconnected.is_set()
+    events.close()
+    assert stream.response.is_closed
+    assert srv.disconnected.wait(10), "the server never saw the client go away"
+
+    srv.reset()
+    srv.hold_after = 6
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    with stream_events(stream) as events:
+        for ev in events:
+            if isinstance(ev, StringDelta):
+                break
+        assert not stream.response.is_closed
+    assert stream.response.is_closed
+    assert srv.disconnected.wait(10)
+
+    # a manager, entered by the iteration and exited by the with
+    srv.reset()
+    srv.hold_after = 6
+    with stream_events(client.chat.completions.stream(model=sid, messages=MESSAGES)) as events:
+        next(ev for ev in events if isinstance(ev, StringDelta))
+    assert srv.disconnected.wait(10)
+
+
+@pytest.mark.shared
+def test_async_with_closes_the_http_response_at_once(srv: RecordingServer) -> None:
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+
+    async def main() -> None:
+        client = _openai(srv, async_=True)
+        srv.hold_after = 6
+        stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        async with astream_events(stream) as events:
+            async for ev in events:
+                if isinstance(ev, StringDelta):
+                    break
+            assert not stream.response.is_closed
+        # closed by the exit itself, not by a later garbage collection
+        assert stream.response.is_closed
+        assert await asyncio.to_thread(srv.disconnected.wait, 10)
+
+        srv.reset()
+        srv.hold_after = 6
+        manager = client.chat.completions.stream(model=sid, messages=MESSAGES)
+        async with astream_events(manager) as events:
+            async for ev in events:
+                if isinstance(ev, StringDelta):
+                    break
+        assert await asyncio.to_thread(srv.disconnected.wait, 10)
+        await client.close()
+        assert not _others()
+
+    _arun(main())
 
 
 @pytest.mark.shared

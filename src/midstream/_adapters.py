@@ -544,14 +544,28 @@ def stream_events(
             objects or dicts (e.g. the JSON data of an SSE stream). The openai
             package is not imported: objects are read by their fields.
         model: a pydantic model (or any type ``ModelStream`` accepts) that the
-            content must validate into: the content's JSON events come with
-            :class:`FieldValidated` / :class:`FieldInvalid`.
-        json: parse the content as JSON: None (default) when it starts with
-            ``{`` or ``[``, up to the end of that value; if it turns out not to
-            be JSON, parsing stops there and the content goes on as
-            ContentDelta only (the JSON events already given stay valid, no
-            ValueDone follows). True: the content must be one JSON value
-            (anything else raises :class:`ParseError`). False: never parse.
+            content's JSON value must validate into: its JSON events come with
+            :class:`FieldValidated` / :class:`FieldInvalid`. By default
+            (``json=None``) the value is *found* in the content: the first
+            JSON object or array in it, as :class:`ObjectExtractor` finds
+            them, so the whole content, a ```` ```json ```` fenced block, or a
+            value after a sentence ("Here it is:\n```json\n{...}\n```") all
+            validate, while they stream. Text around the value is just
+            content (ContentDelta); a candidate that turns out not to be JSON
+            after its events were given is withdrawn by an
+            :class:`ObjectAbandoned` (the next one's events follow). Content
+            with no object or array must be one JSON value as a whole (a
+            scalar type), read at the finish. Content that is plain JSON
+            gives exactly the events of ``json=True``.
+        json: parse the content as JSON. None (default), without ``model``:
+            when it starts with ``{`` or ``[``, up to the end of that value
+            (what follows is text); if it turns out not to be JSON, parsing
+            stops there, an :class:`ObjectAbandoned` says so (the JSON events
+            already given stay valid, no ValueDone follows) and the content
+            goes on as ContentDelta only. None with ``model``: found, see
+            above. True: the content must be exactly one JSON value (anything
+            else raises :class:`ParseError`), the strict mode. False: never
+            parse (with ``model``, which needs the JSON, the same as True).
         tools: models or tool definitions to validate tool calls against (see
             :class:`ToolCallAssembler`).
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
@@ -570,7 +584,9 @@ def stream_events(
 
     Raises:
         ParseError: the content is not the JSON it should be, or the choice
-            finished normally with its JSON unfinished.
+            finished normally with its JSON unfinished (with ``model``: no
+            value found, or the one begun left open). The message begins
+            ``content of choice N:``; offsets count characters of the content.
         pydantic.ValidationError: the finished content does not validate.
         StreamTimeout: see ``idle_timeout``.
 

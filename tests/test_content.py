@@ -373,3 +373,48 @@ def test_auto_content_that_stops_being_json_is_abandoned_under_every_chunking(
         assert all(isinstance(e, (ContentDelta, Finish)) for e in events[events.index(ev) + 1 :])
         outcomes.add((ev.error.kind, ev.error.offset, ev.error.line, ev.error.column))
     assert len(outcomes) <= 1  # the same error whatever the chunking
+
+
+# --- linear: the finder never re-reads the content without bound --------------------------------
+
+
+class _Counting:
+    """A ModelStream that counts the characters it is fed."""
+
+    fed = 0
+
+    def __init__(self, model: Any) -> None:
+        self._stream = ModelStream(model)
+
+    def feed(self, text: str) -> list[Any]:
+        _Counting.fed += len(text)
+        return self._stream.feed(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+ADVERSARIAL = [
+    lambda n: "[" * n + "x",  # the leading value fails at the very end
+    lambda n: "a " + "[" * n + "x",  # a candidate in prose that fails at the end
+    lambda n: "a " + "[{" * n,  # ... that is still open at the end
+    lambda n: "{ x" * n + '{"name": "x"}',  # many candidates, each given up at once
+    lambda n: "[1, " * n + "oops " + '{"name": "x"}',
+]
+
+
+@pytest.mark.parametrize("make", ADVERSARIAL)
+def test_characters_fed_to_the_model_parsers_grow_linearly(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import midstream._pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_model_stream", _Counting)
+    fed = []
+    for n in (200, 800):
+        text = make(n)
+        _Counting.fed = 0
+        _collect(_chunks(list(text)), model=Item)  # one character per chunk: the worst case
+        fed.append(_Counting.fed / len(text))
+    # per character of content, the same small number of characters fed at both sizes
+    assert fed[0] <= 3 and fed[1] <= 3, fed

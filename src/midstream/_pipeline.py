@@ -295,9 +295,8 @@ class _Found:
                 self._state = _FOUND
                 self._ended_early = True
                 return
-            if isinstance(exc, LimitExceededError):
-                raise self._rebased(exc) from None
-            # Not JSON after all: withdraw what it showed, and look for the value.
+            # Not JSON after all (or past a limit, which the extractor applies too):
+            # withdraw what it showed, and look for the value.
             self._parser = None
             if not first:
                 out.append(ObjectAbandoned(0, self._start, self._rebased(exc)))

@@ -7,7 +7,6 @@ import contextlib
 import gc
 import json
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -28,6 +27,7 @@ from midstream import (
     ToolCallStart,
     Truncated,
     ValueDone,
+    ValueStart,
 )
 from midstream._adapters import (
     CUT_REASONS,
@@ -132,12 +132,26 @@ def test_property_stream_events_content_fields(doc: str, data: st.DataObject) ->
 
 
 def test_idle_timeout_does_not_fire_on_a_steady_stream() -> None:
-    def slow() -> Iterator[str]:
-        for ch in ['{"a": ', "1", "}"]:
-            time.sleep(0.05)
+    """Each chunk waits for a "server" thread to release it: gaps, but well under the timeout."""
+    asked = threading.Semaphore(0)
+    released = threading.Semaphore(0)
+    chunks = ['{"a": ', "1", "}"]
+
+    def server() -> None:
+        for _ in chunks:
+            asked.acquire()
+            released.release()
+
+    def steady() -> Iterator[str]:
+        for ch in chunks:
+            asked.release()  # the reader thread is blocked on the "network" from here
+            released.acquire()
             yield ch
 
-    events = list(iter_events(JsonStream(), slow(), idle_timeout=1.0))
+    thread = threading.Thread(target=server)
+    thread.start()
+    events = list(iter_events(JsonStream(), steady(), idle_timeout=30))
+    thread.join()
     assert events[-1] == ValueDone((), {"a": 1})
 
 
@@ -208,6 +222,116 @@ def test_a_generator_source_is_closed() -> None:
     assert state["finally"]
 
 
+# --- the adapters as context managers: which form closes when --------------------------------
+
+
+def test_with_closes_a_stored_result_left_with_break() -> None:
+    src = Source(['{"a": 1, ', '"b": 2}'])
+    events = iter_events(JsonStream(), src)
+    for _ev in events:
+        break
+    # kept in a variable: the generator is alive, so the source stays open
+    assert src.closed == 0
+    events.close()
+    assert src.closed == 1
+    events.close()  # idempotent
+    assert src.closed == 1
+
+    src = Source(['{"a": 1, ', '"b": 2}'])
+    with iter_events(JsonStream(), src) as events:
+        for _ev in events:
+            break
+        assert src.closed == 0
+    assert src.closed == 1
+
+
+def test_with_closes_a_source_it_never_read_and_leaves_a_finished_one() -> None:
+    src = Source(['{"a": 1}'])
+    with iter_events(JsonStream(), src):
+        pass
+    assert src.closed == 1
+    src = Source(['{"a": 1}'])
+    with iter_events(JsonStream(), src) as events:
+        assert list(events)[-1] == ValueDone((), {"a": 1})
+    assert src.closed == 0
+    src = Source(['{"a": 1}'])
+    with pytest.raises(KeyError), iter_events(JsonStream(), src) as events:
+        next(events)
+        raise KeyError("consumer failed")
+    assert src.closed == 1
+
+
+def test_async_with_closes_at_once() -> None:
+    async def main() -> None:
+        src = ASource(['{"a": 1, ', '"b": 2}'])
+        async with aiter_events(JsonStream(), src.gen()) as events:
+            async for _ev in events:
+                break
+        # no gc.collect(), no loop turn: closed by the exit itself
+        assert src.closed and not src.running
+
+        aclosable = AClosable()
+        async with aiter_events(JsonStream(), aclosable) as events:
+            assert await events.__anext__() == ValueStart((), "array")
+        assert aclosable.closed
+
+        never = AClosable()
+        async with aiter_events(JsonStream(), never):
+            pass
+        assert never.closed
+
+        done = AClosable()
+        async with aiter_events(JsonStream(), done) as events:
+            assert [ev async for ev in events][-1] == ValueDone((), [1, 2])
+        assert not done.closed
+
+    _arun(main())
+
+
+# --- idle_timeout is checked where the stream is made, the same way sync and async ----------------
+
+BAD_TIMEOUTS = [
+    ("5", TypeError), (True, TypeError), (b"1", TypeError), ([1], TypeError),
+    (0, ValueError), (0.0, ValueError), (-1, ValueError), (float("nan"), ValueError),
+    (float("inf"), ValueError), (float("-inf"), ValueError),
+    pytest.param(10**400, ValueError, id="10**400"),
+]
+
+
+@pytest.mark.parametrize(("value", "error"), BAD_TIMEOUTS)
+def test_a_bad_idle_timeout_is_refused_by_every_adapter_at_the_call(
+    value: Any, error: type[Exception]
+) -> None:
+    async def never_read() -> AsyncIterator[str]:
+        raise AssertionError("the source must not be read")
+        yield ""
+
+    makers = [
+        lambda: iter_events(JsonStream(), iter(["[]"]), idle_timeout=value),
+        lambda: aiter_events(JsonStream(), never_read(), idle_timeout=value),
+        lambda: stream_events([], idle_timeout=value),
+        lambda: astream_events(never_read(), idle_timeout=value),
+    ]
+    messages = set()
+    for make in makers:
+        with pytest.raises(error) as info:
+            make()  # the call itself raises: no iteration needed
+        assert type(info.value) is error
+        assert "idle_timeout" in str(info.value)
+        messages.add(str(info.value))
+    assert len(messages) == 1  # one message, sync and async alike
+
+
+@pytest.mark.parametrize("value", [None, 30, 60.0, 3600])
+def test_a_good_idle_timeout_is_accepted(value: Any) -> None:
+    assert list(iter_events(JsonStream(), ["[1]"], idle_timeout=value))[-1] == ValueDone((), [1])
+
+    async def main() -> list[Any]:
+        return await _alist(aiter_events(JsonStream(), _agen(["[1]"]), idle_timeout=value))
+
+    assert _arun(main())[-1] == ValueDone((), [1])
+
+
 # --- idle timeout (sync: a reader thread inside the adapter) ----------------------------------
 
 
@@ -215,25 +339,30 @@ def _reader_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "midstream-reader"]
 
 
+def _join_reader_threads() -> None:
+    """Wait for the reader threads to end (each join returns when its thread does)."""
+    for thread in _reader_threads():
+        thread.join(30)
+
+
 def test_idle_timeout_sync_raises_with_what_was_received_and_closes() -> None:
+    # The chunks are there at once, then the source blocks until it is closed: the
+    # timeout can only fire on the block (1 s is ample for a thread to hand over a
+    # chunk that is already in memory), and no bound is put on how long it took.
     src = Source(['{"a": 1, ', '"b": "x'], block=True)
     seen = []
-    started = time.monotonic()
     with pytest.raises(StreamTimeout) as info:
-        for ev in iter_events(JsonStream(), src, idle_timeout=0.2):
+        for ev in iter_events(JsonStream(), src, idle_timeout=1.0):
             seen.append(ev)
-    assert 0.2 <= time.monotonic() - started < 3
     exc = info.value
     assert isinstance(exc, TimeoutError)
-    assert exc.timeout == 0.2
+    assert exc.timeout == 1.0
     assert exc.received == '{"a": 1, "b": "x'
     assert exc.events == seen
     assert ValueDone(("a",), 1) in exc.events
     assert src.closed == 1
     # closing the source released the blocked read: the reader thread ends
-    deadline = time.monotonic() + 5
-    while _reader_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _join_reader_threads()
     assert not _reader_threads()
 
 
@@ -251,9 +380,7 @@ def test_idle_timeout_sync_early_break_leaves_no_thread() -> None:
     for _ev in iter_events(JsonStream(), src, idle_timeout=1):
         break
     assert src.closed == 1
-    deadline = time.monotonic() + 5
-    while _reader_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _join_reader_threads()
     assert not _reader_threads()
 
 
@@ -261,9 +388,12 @@ def test_idle_timeout_sync_early_break_leaves_no_thread() -> None:
 
 
 class ASource:
-    """An async source that records whether it was closed and whether it is still running."""
+    """An async source that records whether it was closed and whether it is still running.
 
-    def __init__(self, chunks: list[str], *, stall: float = 0.0) -> None:
+    With ``stall``, it sends nothing after its chunks until it is closed or cancelled.
+    """
+
+    def __init__(self, chunks: list[str], *, stall: bool = False) -> None:
         self.chunks = chunks
         self.stall = stall
         self.closed = False
@@ -276,7 +406,7 @@ class ASource:
                 await asyncio.sleep(0)
                 yield chunk
             if self.stall:
-                await asyncio.sleep(self.stall)
+                await asyncio.Event().wait()  # never set
         finally:
             self.running = False
             self.closed = True
@@ -288,10 +418,10 @@ def _others() -> set[asyncio.Task[Any]]:
 
 def test_idle_timeout_async() -> None:
     async def main() -> None:
-        src = ASource(['{"a": 1, ', '"b": "x'], stall=30)
+        src = ASource(['{"a": 1, ', '"b": "x'], stall=True)
         seen = []
         with pytest.raises(StreamTimeout) as info:
-            async for ev in aiter_events(JsonStream(), src.gen(), idle_timeout=0.1):
+            async for ev in aiter_events(JsonStream(), src.gen(), idle_timeout=1.0):
                 seen.append(ev)
         assert info.value.received == '{"a": 1, "b": "x'
         assert info.value.events == seen
@@ -303,16 +433,16 @@ def test_idle_timeout_async() -> None:
 
 def test_cancelling_the_async_consumer_leaves_nothing_running() -> None:
     async def main() -> None:
-        src = ASource(['{"a": 1, '], stall=30)
-        got: list[Any] = []
+        src = ASource(['{"a": 1, '], stall=True)
+        field_done = asyncio.Event()
 
         async def consume() -> None:
-            async for ev in aiter_events(JsonStream(), src.gen(), idle_timeout=20):
-                got.append(ev)
+            async for ev in aiter_events(JsonStream(), src.gen(), idle_timeout=600):
+                if isinstance(ev, ValueDone):
+                    field_done.set()
 
         task = asyncio.create_task(consume())
-        while not any(isinstance(ev, ValueDone) for ev in got):
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(field_done.wait(), 60)  # a hang guard, not a bound
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -639,6 +769,72 @@ def test_break_closes_the_http_response(srv: RecordingServer) -> None:
 
 
 @pytest.mark.shared
+def test_with_closes_the_http_response_of_a_stored_result(srv: RecordingServer) -> None:
+    """Kept in a variable and left with break, the response stays open; ``with`` closes it."""
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+    client = _openai(srv)
+    srv.hold_after = 6
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    events = stream_events(stream)
+    for ev in events:
+        if isinstance(ev, StringDelta):
+            break
+    assert not stream.response.is_closed and not srv.disconnected.is_set()
+    events.close()
+    assert stream.response.is_closed
+    assert srv.disconnected.wait(10), "the server never saw the client go away"
+
+    srv.reset()
+    srv.hold_after = 6
+    stream = client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+    with stream_events(stream) as events:
+        for ev in events:
+            if isinstance(ev, StringDelta):
+                break
+        assert not stream.response.is_closed
+    assert stream.response.is_closed
+    assert srv.disconnected.wait(10)
+
+    # a manager, entered by the iteration and exited by the with
+    srv.reset()
+    srv.hold_after = 6
+    with stream_events(client.chat.completions.stream(model=sid, messages=MESSAGES)) as events:
+        next(ev for ev in events if isinstance(ev, StringDelta))
+    assert srv.disconnected.wait(10)
+
+
+@pytest.mark.shared
+def test_async_with_closes_the_http_response_at_once(srv: RecordingServer) -> None:
+    sid = "openai-python:test_parse_pydantic_model:15ae68f7"
+
+    async def main() -> None:
+        client = _openai(srv, async_=True)
+        srv.hold_after = 6
+        stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        async with astream_events(stream) as events:
+            async for ev in events:
+                if isinstance(ev, StringDelta):
+                    break
+            assert not stream.response.is_closed
+        # closed by the exit itself, not by a later garbage collection
+        assert stream.response.is_closed
+        assert await asyncio.to_thread(srv.disconnected.wait, 10)
+
+        srv.reset()
+        srv.hold_after = 6
+        manager = client.chat.completions.stream(model=sid, messages=MESSAGES)
+        async with astream_events(manager) as events:
+            async for ev in events:
+                if isinstance(ev, StringDelta):
+                    break
+        assert await asyncio.to_thread(srv.disconnected.wait, 10)
+        await client.close()
+        assert not _others()
+
+    _arun(main())
+
+
+@pytest.mark.shared
 def test_break_closes_a_stream_manager(srv: RecordingServer) -> None:
     srv.hold_after = 6
     client = _openai(srv)
@@ -658,9 +854,12 @@ def test_idle_timeout_on_a_real_stream(srv: RecordingServer) -> None:
     stream = client.chat.completions.create(
         model="openai-python:test_parse_pydantic_model:15ae68f7", messages=MESSAGES, stream=True
     )
+    # The six events before the hold are sent (in the socket's buffer) before reading
+    # starts, so the timeout can only fire at the hold.
+    assert srv.holding.wait(30)
     seen = []
     with pytest.raises(StreamTimeout) as info:
-        for ev in stream_events(stream, idle_timeout=0.3):
+        for ev in stream_events(stream, idle_timeout=1.0):
             seen.append(ev)
     assert info.value.events == seen
     assert info.value.received == _content(seen) == '{"city":"San Francisco'
@@ -675,15 +874,15 @@ def test_async_cancel_and_timeout_on_a_real_stream(srv: RecordingServer) -> None
         client = _openai(srv, async_=True)
         srv.hold_after = 6
         stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
-        got: list[Any] = []
+        string_seen = asyncio.Event()
 
         async def consume() -> None:
             async for ev in astream_events(stream):
-                got.append(ev)
+                if isinstance(ev, StringDelta):
+                    string_seen.set()
 
         task = asyncio.create_task(consume())
-        while not any(isinstance(ev, StringDelta) for ev in got) and not task.done():
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(string_seen.wait(), 60)  # a hang guard, not a bound
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -694,8 +893,9 @@ def test_async_cancel_and_timeout_on_a_real_stream(srv: RecordingServer) -> None
         srv.reset()
         srv.hold_after = 6
         stream = await client.chat.completions.create(model=sid, messages=MESSAGES, stream=True)
+        assert await asyncio.to_thread(srv.holding.wait, 30)  # sent up to the hold
         with pytest.raises(StreamTimeout) as info:
-            async for _ev in astream_events(stream, idle_timeout=0.3):
+            async for _ev in astream_events(stream, idle_timeout=1.0):
                 pass
         assert info.value.received == '{"city":"San Francisco'
         assert stream.response.is_closed

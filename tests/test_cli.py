@@ -448,6 +448,28 @@ def test_sse_errors() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("stdin", "shown"),
+    [
+        (b'{"choices": [{"index": 0, "delta": {"content": "hi"}}]}\n{"choices": []}\n',
+         '{"choices": [{"index": 0'),  # JSON Lines
+        (b'{"error": {"message": "Incorrect API key", "code": "invalid_api_key"}}',
+         "Incorrect API key"),  # an HTTP error body
+        (b"<html><body>502 Bad Gateway</body></html>\n", "502 Bad Gateway"),
+        (bytes(range(256)) * 4, "\\x00\\x01"),  # binary
+        (b": keep-alive\n\nevent: ping\n\n", ": keep-alive"),  # no data: line
+        (b"", "the input is empty"),
+    ],
+)
+def test_sse_input_without_events_is_bad_input_not_a_cut_stream(stdin: bytes, shown: str) -> None:
+    proc = run("sse", stdin=stdin)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1, err
+    assert "no server-sent events found" in err and shown in err
+    assert "ended before" not in err
+    assert proc.stdout == b""  # no Truncated: there was no stream to cut
+
+
 # --- code --------------------------------------------------------------------------------------
 
 MARKDOWN = [

@@ -4,12 +4,19 @@ The parsers never do I/O. This module is where midstream meets iterators,
 async iterators, threads and timeouts, and it keeps three promises:
 
 * **Stopping early stops the source.** When the consumer leaves the loop (a
-  ``break``, an exception, ``close()`` on the generator, a cancelled task), the
+  ``break``, an exception, ``close()`` on the result, a cancelled task), the
   source's ``close()`` / ``aclose()`` is called, so an HTTP response is closed
   and the model stops generating. A source that was read to its end is left
-  alone. (For ``async for``, Python closes an abandoned async generator only
-  when it is garbage-collected or the loop shuts down; wrap it in
-  ``contextlib.aclosing`` for an immediate close.)
+  alone. *When* depends on the form: every adapter returns an
+  :class:`EventIterator` (:class:`AsyncEventIterator`), an iterator that is also
+  a context manager. ``with stream_events(...) as events:`` closes the source
+  when the block ends, however it ends (even if the loop never started), and
+  ``async with astream_events(...) as events:`` likewise. A bare ``for`` over the
+  call closes it at the ``break`` (CPython frees the unreferenced generator at
+  once); a result kept in a variable and left with ``break`` stays open until
+  it is closed or garbage-collected. For ``async for``, Python closes an
+  abandoned async generator only when it is garbage-collected or the loop
+  shuts down: use ``async with`` (or ``contextlib.aclosing``) to close at once.
 * **A quiet source times out.** With ``idle_timeout``, a source that sends
   nothing for that many seconds between two chunks is closed and
   :class:`~midstream.StreamTimeout` is raised, carrying what was received and
@@ -34,16 +41,33 @@ import inspect
 import queue
 import socket
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from typing import Any, Final, Generic, TypeVar
 
 from ._errors import StreamTimeout
 from ._events import Event
+from ._options import check_seconds
 from ._pipeline import CUT_REASONS, ProviderPipeline
 from ._tool_calls import ToolsArg
 from ._types import Parser
 
-__all__ = ["CUT_REASONS", "aiter_events", "astream_events", "iter_events", "stream_events"]
+__all__ = [
+    "CUT_REASONS",
+    "AsyncEventIterator",
+    "EventIterator",
+    "aiter_events",
+    "astream_events",
+    "iter_events",
+    "stream_events",
+]
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -117,6 +141,100 @@ async def _close_async(*objs: object) -> None:
             continue
 
 
+class _Ending:
+    """The objects to close when the consumer stops early: closed once, or never.
+
+    Shared by a driver generator (which closes them when it is left before the
+    end, and marks them settled when the source was read to its end) and the
+    :class:`EventIterator` around it (which closes them on ``close()`` even if
+    the generator never started, when the generator's ``finally`` cannot run).
+    """
+
+    __slots__ = ("objs", "settled")
+
+    def __init__(self, *objs: object) -> None:
+        self.objs: tuple[object, ...] = objs
+        self.settled = False
+
+    def close(self) -> None:
+        if not self.settled:
+            self.settled = True
+            _close_sync(*self.objs)
+
+    async def aclose(self) -> None:
+        if not self.settled:
+            self.settled = True
+            await _close_async(*self.objs)
+
+
+class EventIterator(Iterator[E]):
+    """The events of a sync adapter: an iterator, and a context manager that closes the source.
+
+    ``for ev in stream_events(...)`` works as before; ``with stream_events(...)
+    as events:`` closes the source (an SDK stream's HTTP response) when the
+    block ends, whether the loop finished, broke or raised, and even if it never
+    started. ``close()`` does the same at any time. A source read to its end is
+    left alone.
+    """
+
+    __slots__ = ("_ending", "_gen")
+
+    def __init__(self, gen: Generator[E, None, None], ending: _Ending) -> None:
+        self._gen = gen
+        self._ending = ending
+
+    def __iter__(self) -> Iterator[E]:
+        # The generator itself: a ``for`` loop pays nothing per event for the wrapper.
+        return self._gen
+
+    def __next__(self) -> E:
+        return next(self._gen)
+
+    def close(self) -> None:
+        """Stop: close the source unless it was read to its end. Idempotent."""
+        self._gen.close()
+        self._ending.close()
+
+    def __enter__(self) -> EventIterator[E]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncEventIterator(AsyncIterator[E]):
+    """The async twin of :class:`EventIterator`: ``async with`` closes the source on exit.
+
+    An abandoned ``async for`` closes the source only when the generator is
+    garbage-collected (a Python rule for async generators); ``async with
+    astream_events(...) as events:`` (or ``await events.aclose()``) closes it
+    at once.
+    """
+
+    __slots__ = ("_agen", "_ending")
+
+    def __init__(self, agen: AsyncGenerator[E, None], ending: _Ending) -> None:
+        self._agen = agen
+        self._ending = ending
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self._agen
+
+    async def __anext__(self) -> E:
+        return await self._agen.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop: close the source unless it was read to its end. Idempotent."""
+        await self._agen.aclose()
+        await self._ending.aclose()
+
+    async def __aenter__(self) -> AsyncEventIterator[E]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
 # --- reading with an idle timeout ----------------------------------------------------
 
 
@@ -187,10 +305,11 @@ def _drive(
     items: Iterable[Any],
     idle_timeout: float | None,
     received: Callable[[], str],
-    closers: tuple[object, ...],
-) -> Iterator[E]:
-    """Feed each item, yield the events, then ``finish()``'s; close ``closers`` on early exit."""
+    ending: _Ending,
+) -> Generator[E, None, None]:
+    """Feed each item, yield the events, then ``finish()``'s; close ``ending`` on early exit."""
     it = iter(items)
+    ending.objs = (it, *ending.objs)
     exhausted = False
     reader: _ThreadedReader[Any] | None = None
     seen: list[E] = []
@@ -204,20 +323,20 @@ def _drive(
                 try:
                     item = reader.next(idle_timeout)
                 except _Idle:
-                    _shutdown_sockets(*closers)
+                    _shutdown_sockets(*ending.objs)
                     raise StreamTimeout(idle_timeout, received(), seen) from None
                 if item is _END:
                     break
                 events = feed(item)
                 seen += events
                 yield from events
-        exhausted = True
+        exhausted = ending.settled = True
         yield from finish()
     finally:
         if reader is not None:
             reader.stop()
         if not exhausted:
-            _close_sync(it, *closers)
+            ending.close()
 
 
 async def _adrive(
@@ -226,11 +345,12 @@ async def _adrive(
     items: AsyncIterable[Any],
     idle_timeout: float | None,
     received: Callable[[], str],
-    closers: tuple[object, ...],
-) -> AsyncIterator[E]:
+    ending: _Ending,
+) -> AsyncGenerator[E, None]:
     """The async twin of :func:`_drive`: each item awaited under ``wait_for``."""
     import asyncio
     it = aiter(items)
+    ending.objs = (it, *ending.objs)
     exhausted = False
     seen: list[E] = []
     try:
@@ -251,12 +371,12 @@ async def _adrive(
                 seen += events
             for ev in events:
                 yield ev
-        exhausted = True
+        exhausted = ending.settled = True
         for ev in finish():
             yield ev
     finally:
         if not exhausted:
-            await _close_async(it, *closers)
+            await ending.aclose()
 
 
 # --- the generic adapters ----------------------------------------------------------------
@@ -280,44 +400,61 @@ class _Recorder:
 
 def iter_events(
     parser: Parser[E], chunks: Iterable[str], /, *, idle_timeout: float | None = None
-) -> Iterator[E]:
+) -> EventIterator[E]:
     """Feed each chunk to ``parser`` and yield its events, then those of ``close()``.
 
     Args:
         parser: any midstream parser (``feed()``/``close()``).
         chunks: any iterable of text chunks (a generator, a file, a list, ...).
-        idle_timeout: seconds to wait for each chunk before giving up; None waits
-            forever. Uses one reader thread (see the module docs).
+        idle_timeout: seconds to wait for each chunk before giving up, a finite
+            number above 0; None waits forever. Uses one reader thread (see the
+            module docs).
 
     Raises:
         StreamTimeout: no chunk for ``idle_timeout`` seconds; the source was
             closed; ``received`` is the text so far and ``events`` the events
             already yielded.
         ParseError: bad input, from the parser.
+        TypeError, ValueError: ``idle_timeout`` is not a number of seconds
+            above 0 (raised here, by the call, not by the first ``next()``).
 
     When the loop over the result stops early, ``chunks.close()`` is called if
-    it exists.
+    it exists: at once for ``with iter_events(...) as events:`` and for a bare
+    ``for`` over the call, or when the result is closed or collected (see the
+    module docs).
     """
+    idle_timeout = check_seconds("idle_timeout", idle_timeout)
     rec = _Recorder(parser, idle_timeout is not None)
-    return _drive(rec.feed, parser.close, chunks, idle_timeout, rec.received, (chunks,))
+    ending = _Ending(chunks)
+    return EventIterator(
+        _drive(rec.feed, parser.close, chunks, idle_timeout, rec.received, ending), ending
+    )
 
 
 def aiter_events(
     parser: Parser[E], chunks: AsyncIterable[str], /, *, idle_timeout: float | None = None
-) -> AsyncIterator[E]:
+) -> AsyncEventIterator[E]:
     """Feed each chunk of an async iterable to ``parser`` and yield its events.
 
     The async twin of :func:`iter_events`: each chunk is awaited under
     :func:`asyncio.wait_for` when ``idle_timeout`` is given. When the consumer
     stops early or is cancelled, ``chunks.aclose()`` (or an awaitable
-    ``chunks.close()``) is awaited, so nothing is left running.
+    ``chunks.close()``) is awaited, so nothing is left running: at once with
+    ``async with aiter_events(...) as events:``, on garbage collection after a
+    bare ``async for`` that breaks.
 
     Raises:
         StreamTimeout: no chunk for ``idle_timeout`` seconds (the source is closed).
         ParseError: bad input, from the parser.
+        TypeError, ValueError: ``idle_timeout`` is not a number of seconds
+            above 0, as for :func:`iter_events`.
     """
+    idle_timeout = check_seconds("idle_timeout", idle_timeout)
     rec = _Recorder(parser, idle_timeout is not None)
-    return _adrive(rec.feed, parser.close, chunks, idle_timeout, rec.received, (chunks,))
+    ending = _Ending(chunks)
+    return AsyncEventIterator(
+        _adrive(rec.feed, parser.close, chunks, idle_timeout, rec.received, ending), ending
+    )
 
 
 # --- provider streams: content, JSON fields, models, tool calls ------------------------------
@@ -394,7 +531,7 @@ def stream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
-) -> Iterator[Event]:
+) -> EventIterator[Event]:
     """Midstream events from a provider's stream: content, JSON fields, tool calls.
 
     Args:
@@ -407,14 +544,28 @@ def stream_events(
             objects or dicts (e.g. the JSON data of an SSE stream). The openai
             package is not imported: objects are read by their fields.
         model: a pydantic model (or any type ``ModelStream`` accepts) that the
-            content must validate into: the content's JSON events come with
-            :class:`FieldValidated` / :class:`FieldInvalid`.
-        json: parse the content as JSON: None (default) when it starts with
-            ``{`` or ``[``, up to the end of that value; if it turns out not to
-            be JSON, parsing stops there and the content goes on as
-            ContentDelta only (the JSON events already given stay valid, no
-            ValueDone follows). True: the content must be one JSON value
-            (anything else raises :class:`ParseError`). False: never parse.
+            content's JSON value must validate into: its JSON events come with
+            :class:`FieldValidated` / :class:`FieldInvalid`. By default
+            (``json=None``) the value is *found* in the content: the first
+            JSON object or array in it, as :class:`ObjectExtractor` finds
+            them, so the whole content, a ```` ```json ```` fenced block, or a
+            value after a sentence ("Here it is:\n```json\n{...}\n```") all
+            validate, while they stream. Text around the value is just
+            content (ContentDelta); a candidate that turns out not to be JSON
+            after its events were given is withdrawn by an
+            :class:`ObjectAbandoned` (the next one's events follow). Content
+            with no object or array must be one JSON value as a whole (a
+            scalar type), read at the finish. Content that is plain JSON
+            gives exactly the events of ``json=True``.
+        json: parse the content as JSON. None (default), without ``model``:
+            when it starts with ``{`` or ``[``, up to the end of that value
+            (what follows is text); if it turns out not to be JSON, parsing
+            stops there, an :class:`ObjectAbandoned` says so (the JSON events
+            already given stay valid, no ValueDone follows) and the content
+            goes on as ContentDelta only. None with ``model``: found, see
+            above. True: the content must be exactly one JSON value (anything
+            else raises :class:`ParseError`), the strict mode. False: never
+            parse (with ``model``, which needs the JSON, the same as True).
         tools: models or tool definitions to validate tool calls against (see
             :class:`ToolCallAssembler`).
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
@@ -433,31 +584,43 @@ def stream_events(
 
     Raises:
         ParseError: the content is not the JSON it should be, or the choice
-            finished normally with its JSON unfinished.
+            finished normally with its JSON unfinished (with ``model``: no
+            value found, or the one begun left open). The message begins
+            ``content of choice N:``; offsets count characters of the content.
         pydantic.ValidationError: the finished content does not validate.
         StreamTimeout: see ``idle_timeout``.
 
-    Stopping the loop early (``break``, an exception, closing the generator)
+    Stopping the loop early (``break``, an exception, closing the result)
     closes the source, so the HTTP response is closed and generation stops.
+    The result is also a context manager: ``with stream_events(...) as
+    events:`` closes the source when the block ends, even if the loop did not
+    run to the end or the result was kept in a variable (a result kept in a
+    variable and left with ``break`` outside ``with`` stays open until it is
+    closed or collected). A bare ``for`` over the call closes at the ``break``.
     """
+    idle_timeout = check_seconds("idle_timeout", idle_timeout)
     pipeline = ProviderPipeline(
         model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
     )
     if not _is_manager(source):
-        return _drive(
-            pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
+        ending = _Ending(source)
+        return EventIterator(
+            _drive(pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, ending),
+            ending,
         )
-    return _managed(pipeline, source, idle_timeout)
+    # A manager is entered by the generator, so there is nothing to close before it runs.
+    return EventIterator(_managed(pipeline, source, idle_timeout), _Ending())
 
 
 def _managed(
     pipeline: ProviderPipeline, manager: Any, idle_timeout: float | None
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     entered = manager.__enter__()
     try:
         items = _raw_items(entered)
         yield from _drive(
-            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received, (entered,)
+            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received,
+            _Ending(entered),
         )
     finally:
         manager.__exit__(None, None, None)
@@ -472,7 +635,7 @@ def astream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncEventIterator[Event]:
     """The async twin of :func:`stream_events`.
 
     ``source`` is an ``AsyncStream`` (``await client.chat.completions.create(...,
@@ -481,32 +644,42 @@ def astream_events(
     exited here), an Anthropic async stream, or any async iterable of provider
     events. Each event is awaited under :func:`asyncio.wait_for` when
     ``idle_timeout`` is given; cancelling the consumer closes the source and
-    leaves no task behind.
+    leaves no task behind. ``async with astream_events(...) as events:`` closes
+    the source when the block ends; a bare ``async for`` left with ``break``
+    closes it only when the abandoned generator is garbage-collected.
     """
+    idle_timeout = check_seconds("idle_timeout", idle_timeout)
     pipeline = ProviderPipeline(
         model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
     )
     if _is_amanager(source):
-        return _amanaged(pipeline, source, idle_timeout)
+        return AsyncEventIterator(_amanaged(pipeline, source, idle_timeout), _Ending())
     if not hasattr(source, "__aiter__"):
         raise TypeError(
             f"astream_events() needs an async iterable, got {type(source).__name__};"
             " use stream_events() for a sync stream"
         )
-    return _adrive(
-        pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
+    ending = _Ending(source)
+    return AsyncEventIterator(
+        _adrive(pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, ending),
+        ending,
     )
 
 
 async def _amanaged(
     pipeline: ProviderPipeline, manager: Any, idle_timeout: float | None
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     entered = await manager.__aenter__()
     try:
         items = _raw_items(entered)
-        async for ev in _adrive(
-            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received, (entered,)
-        ):
-            yield ev
+        agen = _adrive(
+            pipeline.feed, pipeline.close, items, idle_timeout, pipeline.received,
+            _Ending(entered),
+        )
+        try:
+            async for ev in agen:
+                yield ev
+        finally:
+            await agen.aclose()
     finally:
         await manager.__aexit__(None, None, None)

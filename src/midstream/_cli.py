@@ -8,8 +8,10 @@ Exit status, for scripts:
 
 ==== ==================================================================
 0    success
-1    bad input: a syntax error, invalid UTF-8, a bad SSE payload; the
-     message on standard error gives the position
+1    bad input: a syntax error, invalid UTF-8, a bad SSE payload, or
+     (``sse``) no server-sent event at all in the input (no ``data:``
+     line: JSON Lines, an HTTP error body, binary); the message on
+     standard error gives the position, or how the input begins
 2    usage error (unknown option, missing argument, an ``--out``
      directory that cannot be created or written to)
 3    the input ended before its output was complete: unfinished JSON,
@@ -244,6 +246,20 @@ def _json_mode(value: str) -> bool | None:
     return {"auto": None, "always": True, "never": False}[value]
 
 
+#: How much of the input ``sse`` quotes when it finds no event in it.
+_HEAD: Final = 60
+
+
+def _no_events(head: bytes) -> str:
+    """The message for an input that holds no server-sent event."""
+    if not head:
+        return "no server-sent events found: the input is empty"
+    return (
+        "no server-sent events found (no 'data:' line) in the input, which begins"
+        f" {head.decode('utf-8', 'replace')!r}"
+    )
+
+
 def _cmd_sse(args: argparse.Namespace) -> int:
     from ._events import Truncated
     from ._pipeline import ProviderPipeline
@@ -283,10 +299,16 @@ def _cmd_sse(args: argparse.Namespace) -> int:
             truncated.extend(ev for ev in events if isinstance(ev, Truncated))
             out.write([ev for ev in events if keep(ev)])
 
+    head = b""  # how the input begins, to show when it holds no event at all
     try:
         for data in _read_stdin():
+            if len(head) < _HEAD:
+                head += data[: _HEAD - len(head)]
             handle(decoder.feed(data))
         handle(decoder.close())
+        if not count:
+            # Not a stream that ended early: there was no stream. Say what came instead.
+            raise _Fail(EXIT_BAD_INPUT, _no_events(head))
         events = pipeline.close()
         truncated.extend(ev for ev in events if isinstance(ev, Truncated))
         out.write([ev for ev in events if keep(ev)])
@@ -403,8 +425,9 @@ def _api_message(exc: Any) -> str:
 # --- argument parsing ----------------------------------------------------------------
 
 _EPILOG: Final = """\
-exit status: 0 ok, 1 bad input (position on stderr), 2 usage error (or --out unwritable),
-3 input ended before its output was complete, 4 no key/server or server error,
+exit status: 0 ok, 1 bad input (position on stderr; for sse, also no event at all),
+2 usage error (or --out unwritable), 3 input ended before its output was complete,
+4 no key/server or server error,
 130 interrupted, 141 broken pipe."""
 
 

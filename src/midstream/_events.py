@@ -380,9 +380,14 @@ class BadRecord(Event):
 class ObjectAbandoned(Event):
     """A candidate whose field events were passed on turned out not to be JSON.
 
-    Only with ``ObjectExtractor(fields=True)`` in auto mode: forget the field
+    From ``ObjectExtractor(fields=True)`` in auto mode: forget the field
     events under ``index``, which the next value uses again. The candidate's
     text comes as text; ``error`` says where and why its parse failed.
+
+    From :func:`stream_events` (``index`` 0, ``start`` and the error's offsets
+    in the choice's content): without ``model``, content that began like JSON
+    and stopped being JSON (its events so far stay, nothing more is parsed);
+    with ``model``, a candidate value given up, whose events are withdrawn.
     """
 
     index: int

@@ -154,6 +154,8 @@ class ToolCallAssembler:
         self._table.out = out
         if type(event) is dict:
             fields: dict[str, Any] | None = event
+        elif type(event) is self._fields.last:  # the SDK's event class, seen before
+            fields = event.__dict__
         elif isinstance(event, (str, bytes)):
             fields = _decode(event)
         else:

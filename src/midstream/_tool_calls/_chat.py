@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._fields import EMPTY
+from ._fields import EMPTY, Fields
 from ._reader import Reader
-from ._table import Choice
+from ._table import CallTable, Choice
 
 __all__ = ["ChatReader"]
 
@@ -26,7 +26,15 @@ __all__ = ["ChatReader"]
 class ChatReader(Reader):
     """Chat Completions: one chunk's choices, each a delta of text and tool-call entries."""
 
-    __slots__ = ()
+    __slots__ = ("_choices", "_deltas", "_entries_fields", "_functions")
+
+    def __init__(self, table: CallTable, fields: Fields) -> None:
+        super().__init__(table, fields)
+        # One field reader per nesting level: each sees objects of one class (see Fields).
+        self._choices = Fields()
+        self._deltas = Fields()
+        self._entries_fields = Fields()
+        self._functions = Fields()
 
     def claims(self, event: dict[str, Any]) -> bool:
         return "choices" in event
@@ -36,16 +44,15 @@ class ChatReader(Reader):
         if not choices:
             return
         table = self.table
-        fields = self.fields
         listed: list[Any] = choices if type(choices) is list else list(choices)
         for raw in listed:
-            c = raw if type(raw) is dict else fields.of(raw)
+            c = raw if type(raw) is dict else self._choices.of(raw)
             number = c.get("index")
             if type(number) is not int:
                 number = 0
             raw_delta = c.get("delta")
             if raw_delta is not None:
-                delta = raw_delta if type(raw_delta) is dict else fields.of(raw_delta)
+                delta = raw_delta if type(raw_delta) is dict else self._deltas.of(raw_delta)
                 content = delta.get("content")
                 if content:
                     table.content(number, content)
@@ -55,22 +62,23 @@ class ChatReader(Reader):
                 elif (legacy := delta.get("function_call")) is not None:
                     # The deprecated `functions` API: one call, no id, no index.
                     choice = table.choices.get(number) or table.choice(number)
-                    self._entry(choice, number, {"index": 0}, fields.of(legacy))
+                    self._entry(choice, number, {"index": 0}, self.fields.of(legacy))
             reason = c.get("finish_reason")
             if reason:
                 table.finish_choice(number, reason)
 
     def _entries(self, number: int, entries: list[Any]) -> None:
         table = self.table
-        fields = self.fields
+        entries_fields = self._entries_fields
+        functions = self._functions
         choice = table.choices.get(number) or table.choice(number)
         by_key = choice.by_key
         for raw in entries:
-            entry = raw if type(raw) is dict else fields.of(raw)
+            entry = raw if type(raw) is dict else entries_fields.of(raw)
             raw_function = entry.get("function")
             function = (
                 raw_function if type(raw_function) is dict
-                else EMPTY if raw_function is None else fields.of(raw_function)
+                else EMPTY if raw_function is None else functions.of(raw_function)
             )
             if not entry.get("id") and not function.get("name"):
                 # The commonest entry: one more fragment of a known call.

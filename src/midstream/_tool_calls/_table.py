@@ -350,7 +350,8 @@ class CallTable:
         call.started = True
         self.out.append(ToolCallStart(call.choice, call.index, call.id, call.name))
 
-    def content(self, number: int, text: str) -> None:
+    def content(self, number: int, text: Any) -> None:
+        """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""
         self.out.append(ContentDelta(number, text))
 
     def feed_args(self, call: Call, text: Any) -> None:

@@ -3,7 +3,8 @@
 Every chunk of a token stream costs a few hundred Python operations in the
 JSON core; compiled to C by mypyc, the same typed source runs two to three
 times faster. Only the modules every chunk goes through are compiled (the
-JSON core, JsonStream, the tool-call assembler); the rest stays Python.
+JSON core, JsonStream, the tool-call assembler: every module of its package
+but the ``__init__`` that re-exports them); the rest stays Python.
 
 - ``pip install .`` (and any wheel built from the sdist) compiles them. If
   that fails (no C compiler, say), the wheel is built pure Python and a
@@ -30,8 +31,20 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 COMPILED_MODULES = (
     "midstream/_json_core.py",
     "midstream/_json_stream.py",
-    "midstream/_tool_calls.py",
 )
+#: Packages whose every module is compiled but the ``__init__`` (which only
+#: re-exports): a wire format's new reader module is compiled without an entry here.
+COMPILED_PACKAGES = ("midstream/_tool_calls",)
+
+
+def compiled_modules(src: Path) -> list[str]:
+    """The modules to compile, relative to ``src``."""
+    modules = list(COMPILED_MODULES)
+    for package in COMPILED_PACKAGES:
+        for path in sorted((src / package).glob("*.py")):
+            if path.name != "__init__.py":
+                modules.append(path.relative_to(src).as_posix())
+    return modules
 
 
 class MypycBuildHook(BuildHookInterface):
@@ -84,7 +97,7 @@ class MypycBuildHook(BuildHookInterface):
             python = f"{sys.version_info[0]}.{sys.version_info[1]}"
             extensions = mypycify(
                 [
-                    *COMPILED_MODULES,
+                    *compiled_modules(source),
                     "--python-version", python,
                     "--ignore-missing-imports",
                     "--follow-imports", "silent",

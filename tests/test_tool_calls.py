@@ -701,6 +701,53 @@ def test_random_calls_cut_and_interleaved(
         (c["choice"], c["index"], c["id"], c["name"], c["value"], "done") for c in calls]
 
 
+#: The same chunk as a dict, as the openai client builds it (no validation), and validated.
+CHUNK_FORMS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "dict": lambda d: d, "sdk": sdk, "validated": ChatCompletionChunk.model_validate,
+}
+
+
+def learned_class(acc: ToolCallAssembler) -> type | None:
+    """The event class an assembler has learned to read through ``__dict__`` (its own memo)."""
+    return acc._fields.last  # type: ignore[attr-defined, no-any-return]
+
+
+@given(tool_streams(), st.data())
+def test_dicts_and_sdk_objects_take_one_path_whatever_was_seen_first(
+    stream: tuple[list[dict[str, Any]], list[dict[str, Any]], int], data: st.DataObject
+) -> None:
+    # The old assembler chose its Chat reader by a process-wide set filled on first
+    # sight of an SDK class, so what one assembler read depended on what any other had
+    # read before it (and test coverage on test order). Now each fresh assembler reads
+    # the same chunks the same way, in whatever order the forms are first seen.
+    chunks = stream[0]
+    order = data.draw(st.permutations(sorted(CHUNK_FORMS)), label="order of first sight")
+    mixed = data.draw(st.lists(st.sampled_from(sorted(CHUNK_FORMS)), min_size=len(chunks),
+                               max_size=len(chunks)), label="form of each chunk")
+    runs = [[how] * len(chunks) for how in order] + [mixed]
+    results = []
+    for forms in runs:
+        objects = [CHUNK_FORMS[how](c) for how, c in zip(forms, chunks, strict=True)]
+        acc = ToolCallAssembler()
+        assert learned_class(acc) is None  # nothing carried over from the runs before
+        per_feed = feed_each(acc, objects)
+        # What it learned is the class of these chunks' SDK objects, whatever came before.
+        last_sdk = [type(o) for o in objects if not isinstance(o, dict)][-1:]
+        assert learned_class(acc) is (last_sdk[0] if last_sdk else None)
+        results.append((per_feed, acc.tool_calls))
+    assert all(result == results[0] for result in results)
+
+
+def test_format_names_are_the_reader_table() -> None:
+    from typing import get_args
+
+    from midstream._tool_calls._readers import READERS, Format
+
+    assert get_args(Format) == ("auto", *READERS)
+    for name in READERS:
+        ToolCallAssembler(format=name)  # type: ignore[arg-type]
+
+
 # --- Responses API ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,118 @@
+"""Tool-call reassembly: provider stream events in, whole validated calls out.
+
+A model that calls tools while streaming sends each call's id and name first,
+then its arguments as fragments of a JSON text, several calls interleaved.
+:class:`ToolCallAssembler` puts the calls back together, parses every call's
+arguments with its own :class:`~midstream.JsonStream` as they arrive, and
+reports a call done in the very ``feed()`` whose event closes its JSON, so a
+tool can start while the next call is still streaming.
+
+Three wire formats, told apart per event (``format="auto"``):
+
+- OpenAI Chat Completions chunks (``choices[].delta.tool_calls``), as
+  ``openai.types.chat.ChatCompletionChunk`` objects or plain dicts; also what
+  OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI, vLLM, Ollama...).
+- OpenAI Responses API stream events (``response.output_item.added`` with a
+  ``function_call``, ``mcp_call`` or ``custom_tool_call`` item,
+  ``response.function_call_arguments.delta`` / ``.done``,
+  ``response.custom_tool_call_input.delta`` / ``.done``,
+  ``response.output_text.delta``, ``response.completed``...).
+- Anthropic Messages stream events (``content_block_start`` with a
+  ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
+  ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
+
+Provider quirks, each decided here once (the tests name each one):
+
+- *id and name repeated on every chunk.* The first non-empty id is the call's
+  id; the name is complete once arguments start, and a fragment equal to the
+  name so far is a repetition, not more name. (The openai SDK's accumulator
+  concatenates them: ``weatherweather``.)
+- *name split over chunks.* Name fragments before the first arguments text are
+  joined; :class:`ToolCallStart` waits for the first arguments text (or for
+  the end of the call), so it always carries the whole name.
+- *missing ``index``* (Mistral): an entry with a new id is a new call, in order
+  of first appearance; one without id continues the latest call.
+- *an index reused for a new call* (Ollama, some vLLM/SGLang builds send every
+  parallel call as ``index: 0``): an entry whose id differs from the call at
+  its index starts a new call, numbered after the highest index in use.
+- *two entries with the same index in one chunk*: processed in order, so the
+  second continues (or, with a different id, follows) the first.
+- ``type`` missing after the first chunk, arguments in the same chunk as the
+  name, the whole arguments in one chunk: nothing depends on them.
+- *empty arguments* (``""``, or no arguments at all) mean ``{}``.
+- Responses streams whose arguments arrive only in ``*.done`` (LM Studio) and
+  Anthropic blocks whose input comes whole in ``content_block_start``: that
+  text is fed as the call's one fragment.
+
+A call is never declared done on a parsable prefix of its arguments: ``12``
+may still become ``123``, so a root number completes only when the provider
+says the arguments ended (``content_block_stop``, ``*.arguments.done``) or the
+choice finishes, or at :meth:`ToolCallAssembler.close`. A custom tool's
+free-text input, where every prefix would do, completes only when the
+provider says it ended (``*_input.done``, ``response.output_item.done``).
+
+How it is built: a table of readers, as h11 picks a reader by state.
+
+- :mod:`._assembler`: :class:`ToolCallAssembler`, the public class. It turns
+  each event into a ``dict`` of fields (:mod:`._fields`; JSON text decoded)
+  and hands it to one reader.
+- :mod:`._readers`: ``READERS``, the table (format name -> reader class),
+  and ``detect()``, the only place where formats are told apart.
+- One module per wire format, each a :class:`._reader.Reader`:
+  :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`. A reader knows its
+  format's event shapes and nothing else: it turns them into operations on
+  the shared :class:`._table.CallTable`.
+- :mod:`._table`: the calls and choices, every call's lifecycle (start,
+  fragments, end, finish, the end-of-stream rule), validation against
+  ``tools=``, and the events; a call's input is :class:`JsonArguments` or
+  :class:`TextInput`. :mod:`._records`: the public records and ``tools=``.
+
+Adding a wire format (say ``gemini``):
+
+1. Write ``_gemini.py`` here: ``class GeminiReader(Reader)`` with
+   ``claims(event)`` (whether an event's fields, a ``dict``, are this
+   format's: only by shape, cheaply, and never True for another format's
+   events) and ``read(event)``, which calls the table: ``table.choice(n)``,
+   ``table.new_call(choice, n, wire_index, id, name, type)`` (pass
+   ``TextInput()`` as ``args`` for free-text input) and ``table.start(call)``
+   once the name is whole, ``table.feed_args(call, text)`` per fragment,
+   ``table.end_args(call)`` (or ``table.input_done(call, whole)`` when the
+   provider repeats the whole input) where the format ends a call,
+   ``table.finish_choice(n, reason)`` where it ends a choice,
+   ``table.content(n, text)`` for text. Keep your keys for calls in
+   ``choice.by_key``; read nested objects with ``self.fields.of(obj)`` (dict
+   or SDK object alike), never with ``getattr``. Say in the module
+   docstring which events end a call and a choice. State of the reader's
+   own goes on the instance (one reader per assembler), never in the module.
+2. Add one entry to ``READERS`` in :mod:`._readers` (where detection should
+   ask it, before any format whose shape would also match), and its name to
+   the ``Format`` literal beside it (``tests/test_tool_calls.py`` checks they
+   agree).
+
+Nothing else changes: the build compiles every module of this package
+(``hatch_build.py``), and ``format="gemini"`` works from the table. Add the
+format to the list at the top of this docstring, with its quirks, and tests
+with recorded streams.
+"""
+
+from __future__ import annotations
+
+from ._assembler import ToolCallAssembler
+from ._readers import Format
+from ._records import (
+    DEFAULT_MAX_ARGUMENTS_LENGTH,
+    TRUNCATION_REASONS,
+    ToolCall,
+    ToolsArg,
+    UnknownToolError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_ARGUMENTS_LENGTH",
+    "TRUNCATION_REASONS",
+    "Format",
+    "ToolCall",
+    "ToolCallAssembler",
+    "ToolsArg",
+    "UnknownToolError",
+]

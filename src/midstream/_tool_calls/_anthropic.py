@@ -1,0 +1,109 @@
+"""Anthropic Messages stream events.
+
+A call is a ``content_block_start`` with a ``tool_use``, ``server_tool_use``
+or ``mcp_tool_use`` block (keyed by the block's index, which restarts with
+each ``message_start``); its input comes as ``input_json_delta`` fragments,
+or whole in the start block, and ends with ``content_block_stop``. Text is
+``text_delta`` (or a ``text`` block's own text); ``message_delta``'s
+``stop_reason`` finishes the choice (always 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ._reader import Reader
+from ._table import OPEN
+
+__all__ = ["AnthropicReader"]
+
+_TYPES: Final = frozenset(
+    {
+        "message_start",
+        "message_delta",
+        "message_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "ping",
+    }
+)
+_CALLS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+
+
+class AnthropicReader(Reader):
+    """Anthropic: content blocks (tool uses, text), their deltas and stops, the message's end."""
+
+    __slots__ = ()
+
+    def claims(self, event: dict[str, Any]) -> bool:
+        kind = event.get("type")
+        return isinstance(kind, str) and kind in _TYPES
+
+    def read(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        table = self.table
+        if kind == "content_block_delta":
+            self._delta(event)
+        elif kind == "content_block_start":
+            self._block(event)
+        elif kind == "content_block_stop":
+            call = table.choice(0).by_key.get(event.get("index"))
+            if call is not None:
+                table.end_args(call)
+        elif kind == "message_delta":
+            reason = self.fields.of(event.get("delta")).get("stop_reason")
+            if reason:
+                table.finish_choice(0, reason)
+        elif kind == "message_start":
+            # Block indexes restart with each message.
+            choice = table.choice(0)
+            choice.by_key.clear()
+            choice.finished = False
+
+    def _delta(self, event: dict[str, Any]) -> None:
+        table = self.table
+        raw_delta = event.get("delta")
+        delta = raw_delta if type(raw_delta) is dict else self.fields.of(raw_delta)
+        delta_type = delta.get("type")
+        if delta_type == "input_json_delta":
+            choice = table.choice(0)
+            block = event.get("index")
+            call = choice.by_key.get(block)
+            if call is None and choice.last is not None and choice.last.state == OPEN:
+                # Recorded (vercel-ai anthropic-code-execution-pdf-skill): after a server
+                # tool result, the next block_start repeats the result's index while its
+                # deltas and stop carry the right one. The open call is the one meant.
+                call = choice.by_key[block] = choice.last
+            text = delta.get("partial_json")
+            if call is not None and text:
+                call.given = None  # the deltas, not the start block, hold the input
+                table.feed_args(call, text)
+        elif delta_type == "text_delta":
+            text = delta.get("text")
+            if text:
+                table.content(0, text)
+
+    def _block(self, event: dict[str, Any]) -> None:
+        table = self.table
+        block = self.fields.with_extra(event.get("content_block"))
+        block_type = block.get("type")
+        if block_type in _CALLS:
+            choice = table.choice(0)
+            call_id = block.get("id")
+            name = block.get("name")
+            call = table.new_call(
+                choice,
+                0,
+                event.get("index"),
+                call_id if isinstance(call_id, str) else None,
+                name if isinstance(name, str) else "",
+                str(block_type),
+            )
+            call.given = block.get("input") or None
+            choice.by_key[event.get("index")] = call
+            table.start(call)
+        elif block_type == "text":
+            text = block.get("text")
+            if text:
+                table.content(0, text)

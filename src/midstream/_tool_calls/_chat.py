@@ -1,0 +1,127 @@
+"""OpenAI Chat Completions chunks (``choices[].delta.tool_calls``), dicts or SDK objects.
+
+Also what OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI,
+vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``).
+End of a call: the choice's ``finish_reason`` (or the end of the stream);
+Chat Completions has no end of its own per call.
+
+This is the hot path of the library's most common use. Dicts and SDK objects
+take the same code: an SDK object's fields are read as the dict it keeps them
+in (see :mod:`._fields`), a list as a list (the compiled build loops over it by
+index; a tuple where the wire has a list is copied into one), and a plain
+fragment of a known call goes straight to :meth:`CallTable.feed_args`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._fields import EMPTY, Fields
+from ._reader import Reader
+from ._table import CallTable, Choice
+
+__all__ = ["ChatReader"]
+
+
+class ChatReader(Reader):
+    """Chat Completions: one chunk's choices, each a delta of text and tool-call entries."""
+
+    __slots__ = ("_choices", "_deltas", "_entries_fields", "_functions")
+
+    def __init__(self, table: CallTable, fields: Fields) -> None:
+        super().__init__(table, fields)
+        # One field reader per nesting level: each sees objects of one class (see Fields).
+        self._choices = Fields()
+        self._deltas = Fields()
+        self._entries_fields = Fields()
+        self._functions = Fields()
+
+    def claims(self, event: dict[str, Any]) -> bool:
+        return "choices" in event
+
+    def read(self, event: dict[str, Any]) -> None:
+        choices = event.get("choices")
+        if not choices:
+            return
+        table = self.table
+        listed: list[Any] = choices if type(choices) is list else list(choices)
+        for raw in listed:
+            c = raw if type(raw) is dict else self._choices.of(raw)
+            number = c.get("index")
+            if type(number) is not int:
+                number = 0
+            raw_delta = c.get("delta")
+            if raw_delta is not None:
+                delta = raw_delta if type(raw_delta) is dict else self._deltas.of(raw_delta)
+                content = delta.get("content")
+                if content:
+                    table.content(number, content)
+                entries = delta.get("tool_calls")
+                if entries:
+                    self._entries(number, entries if type(entries) is list else list(entries))
+                elif (legacy := delta.get("function_call")) is not None:
+                    # The deprecated `functions` API: one call, no id, no index.
+                    choice = table.choices.get(number) or table.choice(number)
+                    self._entry(choice, number, {"index": 0}, self.fields.of(legacy))
+            reason = c.get("finish_reason")
+            if reason:
+                table.finish_choice(number, reason)
+
+    def _entries(self, number: int, entries: list[Any]) -> None:
+        table = self.table
+        entries_fields = self._entries_fields
+        functions = self._functions
+        choice = table.choices.get(number) or table.choice(number)
+        by_key = choice.by_key
+        for raw in entries:
+            entry = raw if type(raw) is dict else entries_fields.of(raw)
+            raw_function = entry.get("function")
+            function = (
+                raw_function if type(raw_function) is dict
+                else EMPTY if raw_function is None else functions.of(raw_function)
+            )
+            if not entry.get("id") and not function.get("name"):
+                # The commonest entry: one more fragment of a known call.
+                call = by_key.get(entry.get("index"))
+                if call is not None:
+                    choice.last = call
+                    arguments = function.get("arguments")
+                    if arguments:
+                        table.feed_args(call, arguments)
+                    continue
+            self._entry(choice, number, entry, function)
+
+    def _entry(
+        self, choice: Choice, number: int, entry: dict[str, Any], function: dict[str, Any]
+    ) -> None:
+        """A tool_calls entry that may start a call, or name or identify one."""
+        table = self.table
+        wire = entry.get("index")
+        call_id = entry.get("id") or None
+        name = function.get("name") or ""
+        known = choice.by_id.get(call_id) if call_id else None
+        if known is not None:
+            call = known
+            if isinstance(wire, int):
+                choice.by_key[wire] = call
+        elif isinstance(wire, int):
+            at_index = choice.by_key.get(wire)
+            if at_index is None or (call_id and at_index.id and call_id != at_index.id):
+                # A new call, or a provider that reuses an index for the next call.
+                call = table.new_call(choice, number, wire, call_id, "", "function")
+                choice.by_key[wire] = call
+            else:
+                call = at_index
+        elif call_id:
+            call = table.new_call(choice, number, None, call_id, "", "function")
+        else:
+            call = choice.last or table.new_call(choice, number, None, None, "", "function")
+        if call_id and call.id is None:
+            call.id = call_id
+            choice.by_id[call_id] = call
+        choice.last = call
+        if name and not call.started and name != call.name:
+            call.name += name
+        arguments = function.get("arguments")
+        if arguments:
+            table.feed_args(call, arguments)

@@ -1,0 +1,39 @@
+"""The table of readers: one entry per wire format, and format detection.
+
+``format="auto"`` asks each reader in this order whether an event is its
+format (:meth:`Reader.claims`) and gives it to the first that says yes;
+``format="<name>"`` gives every event to that reader.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from ._anthropic import AnthropicReader
+from ._chat import ChatReader
+from ._reader import Reader
+from ._responses import ResponsesReader
+
+__all__ = ["FORMATS", "READERS", "Format", "detect"]
+
+#: ``format=`` values: "auto", then every key of READERS (a test checks they agree).
+Format = Literal["auto", "chat", "responses", "anthropic"]
+
+#: Wire format name -> its reader, in the order detection asks them. The
+#: order matters where shapes overlap: a Chat chunk is told by its
+#: ``choices``, before any ``type`` is looked at.
+READERS: Final[dict[str, type[Reader]]] = {
+    "chat": ChatReader,
+    "responses": ResponsesReader,
+    "anthropic": AnthropicReader,
+}
+
+FORMATS: Final = ("auto", *READERS)
+
+
+def detect(readers: list[Reader], event: dict[str, Any]) -> Reader | None:
+    """The first reader that claims ``event``, or None (the event is ignored)."""
+    for reader in readers:
+        if reader.claims(event):
+            return reader
+    return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from midstream import FieldInvalid, FieldValidated, SSEDecoder, ValueDone, ValueStart
@@ -71,3 +73,13 @@ def decode_frames(frames: Iterable[bytes]) -> list[Message]:
             assert sse.event == msg["type"] and sse.id == str(msg["seq"])
             out.append(msg)
     return out
+
+
+def in_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """Run an async test in a fresh event loop (the project has no pytest async plugin)."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        asyncio.run(asyncio.wait_for(test(), 60))
+
+    return run

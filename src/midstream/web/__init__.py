@@ -11,9 +11,12 @@ for streams kept for resume. The browser client is ``static/midstream.js``.
 
 from __future__ import annotations
 
+from ._asgi import EventStreamResponse, resume_point
 from ._buffer import ClientBuffer
 from ._channel import Channel
 from ._encoder import Encoder, TextUnit
+from ._hub import StreamHub
+from ._merge import merge
 from ._protocol import PROTOCOL, Message, sse_frame
 from ._replay import ReplayLog
 from ._state import Field, FieldState, StreamState
@@ -23,11 +26,15 @@ __all__ = [
     "Channel",
     "ClientBuffer",
     "Encoder",
+    "EventStreamResponse",
     "Field",
     "FieldState",
     "Message",
     "ReplayLog",
+    "StreamHub",
     "StreamState",
     "TextUnit",
+    "merge",
+    "resume_point",
     "sse_frame",
 ]

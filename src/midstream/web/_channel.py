@@ -39,6 +39,7 @@ class Channel:
         self.clients: set[ClientBuffer] = set()
         self.finished = False
         self.task: Any = None  # the producer feeding it, set by the I/O side
+        self.ended_at: float | None = None  # when a hub first saw it finished
         self._client_messages = client_messages
         self._client_bytes = client_bytes
 

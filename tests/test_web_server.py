@@ -1,0 +1,271 @@
+"""The server side in process: client buffers, merge, the ASGI response, resume, the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from midstream import JsonStream, StringDelta, ValueDone, ValueStart
+from midstream.web import (
+    Channel,
+    ClientBuffer,
+    Encoder,
+    EventStreamResponse,
+    StreamHub,
+    StreamState,
+    merge,
+)
+from web_helpers import decode_frames, in_loop
+
+DOC = json.dumps({"title": "streaming", "tags": ["a", "b"], "body": "x" * 50, "n": 3})
+
+
+def doc_events(text: str = DOC, step: int = 3) -> list[Any]:
+    parser = JsonStream()
+    events = []
+    for i in range(0, len(text), step):
+        events += parser.feed(text[i:i + step])
+    return events + parser.close()
+
+
+# --- the client buffer ---------------------------------------------------------------
+
+
+def test_a_slow_client_gets_its_appends_merged_and_nothing_lost() -> None:
+    channel = Channel()
+    client = channel.attach(0)
+    encoder = Encoder()
+    channel.publish(encoder.encode(doc_events(step=1)))  # the client reads nothing meanwhile
+    frames = client.take()
+    state = StreamState()
+    for msg in decode_frames(frames):
+        state.apply(msg)
+    assert state.value == json.loads(DOC)
+    appends = [m for m in decode_frames(frames) if m["type"] == "append"]
+    assert len(appends) == 4 and client.merged > 40  # one per string, not one per character
+    assert state.seq == channel.last_seq
+
+
+def test_past_its_bound_a_client_gets_one_snapshot_and_the_producer_goes_on() -> None:
+    channel = Channel(client_messages=5)
+    client = channel.attach(0)
+    encoder = Encoder()
+    events = doc_events()
+    channel.publish(encoder.encode(events[:20]))
+    assert client.pending == 1  # the pending messages were dropped for a snapshot due
+    channel.publish(encoder.encode(events[20:]))  # still never waits
+    state = StreamState()
+    (msg,) = decode_frames(client.take())
+    assert msg["type"] == "snapshot" and client.snapshots == 1
+    state.apply(msg)
+    assert state.value == json.loads(DOC) and state.seq == channel.last_seq
+    assert len(ClientBuffer(lambda: {}).take()) == 0
+
+
+# --- merge -----------------------------------------------------------------------------
+
+
+class Source:
+    """An async source that yields when told to, and records being closed."""
+
+    def __init__(self, items: list[Any], fail: bool = False) -> None:
+        self.items, self.fail = items, fail
+        self.closed = False
+        self.go = asyncio.Event()
+
+    async def run(self) -> Any:
+        try:
+            for item in self.items:
+                await self.go.wait()
+                self.go.clear()
+                yield item
+            if self.fail:
+                await self.go.wait()
+                raise RuntimeError("upstream failed")
+            await self.go.wait()  # an upstream that stays open until told
+        finally:
+            self.closed = True
+
+
+@in_loop
+async def test_merge_interleaves_as_events_arrive_and_closes_every_source() -> None:
+    a, b = Source(["a1", "a2"]), Source(["b1"])
+    merged = merge({"a": a.run(), "b": b.run()})
+    b.go.set()
+    assert await anext(merged) == ("b", "b1")
+    a.go.set()
+    assert await anext(merged) == ("a", "a1")
+    await merged.aclose()  # the consumer stops
+    assert a.closed and b.closed
+
+
+@in_loop
+async def test_merge_one_source_failing_closes_the_others() -> None:
+    a, b = Source([], fail=True), Source(["b1"])
+    merged = merge({"a": a.run(), "b": b.run()})
+    a.go.set()
+    with pytest.raises(RuntimeError, match="upstream failed"):
+        async for _ in merged:
+            pass
+    assert a.closed and b.closed
+
+
+# --- the ASGI response -----------------------------------------------------------------
+
+
+class Conn:
+    """A plain ASGI connection: collects what is sent, disconnects when told."""
+
+    def __init__(self, headers: list[tuple[bytes, bytes]] = (), query: bytes = b"") -> None:  # type: ignore[assignment]
+        self.scope = {"type": "http", "headers": list(headers), "query_string": query}
+        self.sent: list[dict[str, Any]] = []
+        self.gone = asyncio.Event()
+        self.got = asyncio.Event()
+
+    async def receive(self) -> dict[str, Any]:
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+        self.got.set()
+
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent[1:])
+
+    def messages(self) -> list[dict[str, Any]]:
+        return decode_frames([self.body()])
+
+
+async def serve(response: Any, conn: Conn) -> None:
+    await response(conn.scope, conn.receive, conn.send)
+
+
+@in_loop
+async def test_plain_asgi_response_streams_the_document() -> None:
+    conn = Conn()
+    await serve(EventStreamResponse(doc_events()), conn)
+    start = conn.sent[0]
+    headers = dict(start["headers"])
+    assert start["status"] == 200
+    assert headers[b"content-type"].startswith(b"text/event-stream")
+    assert headers[b"cache-control"] == b"no-cache" and headers[b"x-accel-buffering"] == b"no"
+    assert conn.sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    state = StreamState()
+    msgs = conn.messages()
+    assert msgs[0]["type"] == "snapshot" and msgs[-1]["type"] == "end"
+    for msg in msgs:
+        state.apply(msg)
+    assert state.value == json.loads(DOC) and state.ended
+
+
+@in_loop
+async def test_a_client_disconnect_closes_the_upstream_source() -> None:
+    upstream = Source([ValueStart((), "string"), StringDelta((), "hi")])
+    conn = Conn()
+    task = asyncio.ensure_future(serve(EventStreamResponse(upstream.run()), conn))
+    upstream.go.set()
+    while len(conn.sent) < 2:  # the headers, then the first message (a snapshot holding the start)
+        conn.got.clear()
+        await conn.got.wait()
+    assert conn.messages()[0]["fields"] == [{"path": [], "state": "partial"}]
+    conn.gone.set()
+    await task
+    assert upstream.closed
+
+
+@in_loop
+async def test_a_kept_stream_resumes_from_last_event_id_with_nothing_lost_or_doubled() -> None:
+    hub = StreamHub()
+    upstream = Source(doc_events())
+    first = Conn()
+    task = asyncio.ensure_future(serve(EventStreamResponse(upstream.run, hub=hub,
+                                                           stream_id="s1"), first))
+    for _ in range(10):
+        upstream.go.set()
+        first.got.clear()
+        await first.got.wait()
+    first.gone.set()
+    await task
+    assert not upstream.closed  # kept for resume: the model goes on
+    seen = first.messages()
+    last = seen[-1]["seq"]
+    while not hub.get("s1").finished:  # type: ignore[union-attr]
+        upstream.go.set()
+        await asyncio.sleep(0)
+    upstream.go.set()
+    again = Conn(headers=[(b"last-event-id", str(last).encode())])
+    await serve(EventStreamResponse(lambda: pytest.fail("restarted"), hub=hub,
+                                    stream_id="s1"), again)
+    rest = again.messages()
+    assert rest[0]["seq"] == last + 1  # from the log: no snapshot, no gap, no repeat
+    state = StreamState()
+    for msg in seen + rest:
+        assert state.apply(msg)
+    assert state.value == json.loads(DOC) and state.ended
+    by_query = Conn(query=f"after={last}".encode())
+    await serve(EventStreamResponse(lambda: [], hub=hub, stream_id="s1"), by_query)
+    assert by_query.messages() == rest
+
+
+@in_loop
+async def test_websocket_carries_the_same_messages() -> None:
+    sent: list[dict[str, Any]] = []
+    incoming = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        if incoming:
+            return incoming.pop()
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    http = Conn()
+    await serve(EventStreamResponse(doc_events()), http)
+    await EventStreamResponse(doc_events())(
+        {"type": "websocket", "headers": [], "query_string": b""}, receive, send
+    )
+    assert sent[0] == {"type": "websocket.accept"}
+    assert sent[-1]["type"] == "websocket.close"
+    assert [json.loads(m["text"]) for m in sent[1:-1]] == http.messages()
+
+
+@in_loop
+async def test_heartbeat_comment_on_a_quiet_connection() -> None:
+    upstream = Source([ValueStart((), "null"), ValueDone((), None)])
+    conn = Conn()
+    task = asyncio.ensure_future(serve(EventStreamResponse(upstream.run(), heartbeat=0.001), conn))
+    while b": ping\n\n" not in conn.body():
+        conn.got.clear()
+        await conn.got.wait()
+    conn.gone.set()
+    await task
+    assert upstream.closed
+
+
+def test_fastapi_returns_it_as_is() -> None:
+    fastapi = pytest.importorskip("fastapi")
+    httpx = pytest.importorskip("httpx")
+
+    app = fastapi.FastAPI()
+
+    @app.post("/answer")
+    async def answer() -> EventStreamResponse:
+        return EventStreamResponse(doc_events())
+
+    async def fetch() -> bytes:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            reply = await client.post("/answer")
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            return reply.content
+
+    state = StreamState()
+    for msg in decode_frames([asyncio.run(fetch())]):
+        state.apply(msg)
+    assert state.value == json.loads(DOC) and state.ended

@@ -18,7 +18,7 @@ from web_live import chromium, live_server  # noqa: E402
 def main() -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with live_server(ServeApp(lambda query: demo_source(speed=4.0))) as port, \
+    with live_server(ServeApp(lambda stream_id, query: demo_source(speed=4.0))) as port, \
             chromium(width=900, height=1500) as driver:
         driver.get(f"http://127.0.0.1:{port}/?id=screenshot")
         WebDriverWait(driver, 120, poll_frequency=0.2).until(

@@ -46,7 +46,7 @@ def test_demo_page_fills_the_form_and_resumes_a_dropped_stream() -> None:
     value, fields = python_demo()
     assert fields[("stars",)][0] == "invalid"  # the demo's field invalid on purpose
     # Paced, so that the cut falls in the middle of the stream and the page reconnects.
-    app = ServeApp(lambda query: demo_source(speed=8.0))
+    app = ServeApp(lambda stream_id, query: demo_source(speed=8.0))
     with live_server(app) as port, chromium() as driver:
         proxy = DroppingProxy(port, cut=3000)
         try:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+
+from helpers import ROOT
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks import bench_web
+from benchmarks.bench_web import listening_socket
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -34,28 +42,12 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def listening_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
 @contextmanager
 def live_server(app: Any) -> Iterator[int]:
-    """Serve ``app`` with uvicorn on 127.0.0.1; yields the port."""
-    uvicorn = pytest.importorskip("uvicorn")
-    sock = listening_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields the port."""
+    pytest.importorskip("uvicorn")
+    with bench_web.live_server(app) as port:
+        yield port
 
 
 class DroppingProxy:

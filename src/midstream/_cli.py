@@ -415,7 +415,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .web._serve import ServeApp, demo_source, relay_source
 
     if args.demo:
-        app = ServeApp(lambda query: demo_source(args.speed))
+        app = ServeApp(lambda stream_id, query: demo_source(args.speed))
     else:
         if not args.schema:
             raise _Fail(EXIT_USAGE, "give --demo, or --schema module:Model to relay a server")
@@ -423,7 +423,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             raise _Fail(EXIT_UNAVAILABLE, "set OPENAI_BASE_URL (an OpenAI-compatible server)"
                         " or OPENAI_API_KEY")
         schema = _load_schema(args.schema)
-        app = ServeApp(lambda query: relay_source(
+        app = ServeApp(lambda stream_id, query: relay_source(
             schema, " ".join(query.get("prompt", [])) or f"An example {schema.__name__}.",
             args.model,
         ))

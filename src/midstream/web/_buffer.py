@@ -82,6 +82,7 @@ class ClientBuffer:
         self.closed = False
         self.snapshots = 0  # how many times this client was sent a snapshot after a fall behind
         self.merged = 0  # appends merged into the one before them
+        self.peak_bytes = 0  # the most bytes ever pending (the bound holds it)
 
     def put(self, message: Message, frame: bytes | None = None) -> None:
         """Queue one message (with its frame, if already written); never blocks."""
@@ -98,10 +99,12 @@ class ClientBuffer:
             last.size += len(message["text"])
             self._bytes += len(message["text"])
             self.merged += 1
+            self.peak_bytes = max(self.peak_bytes, self._bytes)
         else:
             entry = _Pending(message, frame)
             pending.append(entry)
             self._bytes += entry.size
+            self.peak_bytes = max(self.peak_bytes, self._bytes)
             if len(pending) > self.max_messages or self._bytes > self.max_bytes:
                 pending.clear()
                 self._bytes = 0
@@ -113,6 +116,7 @@ class ClientBuffer:
         for frame in frames:
             self._pending.append(_Pending({"type": "", "seq": 0}, frame))
             self._bytes += len(frame)
+        self.peak_bytes = max(self.peak_bytes, self._bytes)
         if frames:
             self._ready()
 

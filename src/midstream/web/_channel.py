@@ -40,6 +40,9 @@ class Channel:
         self.finished = False
         self.task: Any = None  # the producer feeding it, set by the I/O side
         self.ended_at: float | None = None  # when a hub first saw it finished
+        # Over the clients gone: the most bytes one had pending, the snapshots they were sent.
+        self.peak_client_bytes = 0
+        self.client_snapshots = 0
         self._client_messages = client_messages
         self._client_bytes = client_bytes
 
@@ -88,5 +91,7 @@ class Channel:
         return client
 
     def detach(self, client: ClientBuffer) -> None:
-        """Forget a client that went away."""
+        """Forget a client that went away (or read to the end)."""
         self.clients.discard(client)
+        self.peak_client_bytes = max(self.peak_client_bytes, client.peak_bytes)
+        self.client_snapshots += client.snapshots

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Final
 
 from .._options import check_limit
+from ._buffer import DEFAULT_CLIENT_BYTES, DEFAULT_CLIENT_MESSAGES
 from ._channel import Channel
 from ._produce import Source, SourceFactory, start_producer
 from ._replay import DEFAULT_REPLAY_AGE, DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_MESSAGES, ReplayLog
@@ -31,6 +32,7 @@ class StreamHub:
         max_streams: streams held at once; the oldest go first.
         linger: seconds a finished stream stays resumable.
         replay_messages, replay_bytes, replay_age: each stream's replay log bounds.
+        client_messages, client_bytes: each client's buffer bound (see :class:`ClientBuffer`).
         clock: seconds, monotonic (tests pass their own).
     """
 
@@ -42,11 +44,14 @@ class StreamHub:
         replay_messages: int | None = DEFAULT_REPLAY_MESSAGES,
         replay_bytes: int | None = DEFAULT_REPLAY_BYTES,
         replay_age: float | None = DEFAULT_REPLAY_AGE,
+        client_messages: int = DEFAULT_CLIENT_MESSAGES,
+        client_bytes: int = DEFAULT_CLIENT_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_streams = check_limit("max_streams", max_streams)
         self.linger = linger
         self._replay = (replay_messages, replay_bytes, replay_age)
+        self._client = (client_messages, client_bytes)
         self._clock = clock
         self._channels: dict[str, tuple[Channel, float]] = {}
 
@@ -56,6 +61,10 @@ class StreamHub:
 
     def __len__(self) -> int:
         return len(self._channels)
+
+    def channels(self) -> list[Channel]:
+        """Every stream the hub holds."""
+        return [channel for channel, _started in self._channels.values()]
 
     def get(self, stream_id: str) -> Channel | None:
         """The stream with this id, if the hub still holds it."""
@@ -69,8 +78,8 @@ class StreamHub:
         if found is not None:
             return found
         messages, size, age = self._replay
-        channel = Channel(ReplayLog(max_messages=messages, max_bytes=size, max_age=age,
-                                    clock=self._clock))
+        log = ReplayLog(max_messages=messages, max_bytes=size, max_age=age, clock=self._clock)
+        channel = Channel(log, client_messages=self._client[0], client_bytes=self._client[1])
         self._channels[stream_id] = (channel, self._clock())
         while len(self._channels) > self.max_streams:
             self._drop(next(iter(self._channels)))

@@ -53,6 +53,9 @@ async def produce(channel: Channel, source: Source) -> None:
             msg = encoder.encode_one(item)
             if msg is not None:
                 channel.publish([msg])
+                if msg["seq"] % _YIELD_EVERY == 0:
+                    # A source that has its events at hand never awaits: let the senders run.
+                    await asyncio.sleep(0)
         channel.publish([main.end()])
     except asyncio.CancelledError:
         raise
@@ -63,6 +66,8 @@ async def produce(channel: Channel, source: Source) -> None:
 
 
 _END: Any = object()
+#: Messages published between two yields to the event loop, at most.
+_YIELD_EVERY = 64
 
 
 def start_producer(channel: Channel, source: Source | SourceFactory) -> asyncio.Task[None]:

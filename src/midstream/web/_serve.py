@@ -93,14 +93,14 @@ class ServeApp:
     """The ASGI app of ``midstream serve``.
 
     Args:
-        source: makes the events of a new stream from the request's query.
+        source: makes the events of a new stream from its id and the request's query.
         hub: where the streams live (kept for resume).
         heartbeat: seconds between heartbeat comments.
     """
 
     def __init__(
         self,
-        source: Callable[[dict[str, list[str]]], AsyncIterator[Event]],
+        source: Callable[[str, dict[str, list[str]]], AsyncIterator[Event]],
         *,
         hub: StreamHub | None = None,
         heartbeat: float = 15.0,
@@ -118,8 +118,9 @@ class ServeApp:
         path: str = scope["path"]
         if path.startswith("/streams/") and len(path) > len("/streams/"):
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            stream_id = path[len("/streams/"):]
             response = EventStreamResponse(
-                lambda: self.source(query), hub=self.hub, stream_id=path[len("/streams/"):],
+                lambda: self.source(stream_id, query), hub=self.hub, stream_id=stream_id,
                 heartbeat=self.heartbeat,
             )
             await response(scope, receive, send)

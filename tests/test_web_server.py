@@ -269,3 +269,46 @@ def test_fastapi_returns_it_as_is() -> None:
     for msg in decode_frames([asyncio.run(fetch())]):
         state.apply(msg)
     assert state.value == json.loads(DOC) and state.ended
+
+
+@in_loop
+async def test_the_client_files_are_served_from_the_wheel() -> None:
+    from midstream.web import ClientFiles
+
+    for path, kind in (("/x/midstream.js", b"text/javascript"), ("/midstream.d.ts", b"text/plain")):
+        conn = Conn()
+        conn.scope["path"] = path
+        await ClientFiles()(conn.scope, conn.receive, conn.send)
+        assert conn.sent[0]["status"] == 200
+        assert dict(conn.sent[0]["headers"])[b"content-type"].startswith(kind)
+        assert b"midstream-events/1" in conn.body()
+    conn = Conn()
+    conn.scope["path"] = "/etc/passwd"
+    await ClientFiles()(conn.scope, conn.receive, conn.send)
+    assert conn.sent[0]["status"] == 404
+
+
+def test_serve_needs_demo_or_a_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from midstream._cli import main
+
+    assert main(["serve"]) == 2
+    assert "--demo" in capsys.readouterr().err
+
+
+def test_a_hub_forgets_finished_streams_after_linger_and_holds_at_most_max_streams() -> None:
+    now = [0.0]
+
+    async def run() -> None:
+        hub = StreamHub(max_streams=2, linger=10.0, clock=lambda: now[0])
+        for name in ("a", "b"):
+            channel = hub.channel(name, [])
+            await channel.task
+            assert channel.finished
+        assert "a" in hub and "b" in hub
+        now[0] = 11.0
+        assert "a" not in hub and len(hub) == 0
+        for name in ("c", "d", "e"):
+            hub.channel(name, doc_events())
+        assert "c" not in hub and len(hub) == 2
+
+    asyncio.run(run())

@@ -20,11 +20,13 @@ from ._merge import merge
 from ._protocol import PROTOCOL, Message, sse_frame
 from ._replay import ReplayLog
 from ._state import Field, FieldState, StreamState
+from ._static import ClientFiles
 
 __all__ = [
     "PROTOCOL",
     "Channel",
     "ClientBuffer",
+    "ClientFiles",
     "Encoder",
     "EventStreamResponse",
     "Field",

@@ -25,8 +25,16 @@ from ._hub import StreamHub
 from ._produce import Source, SourceFactory, start_producer
 from ._protocol import frame_json, ping_frame
 
-__all__ = ["DEFAULT_HEARTBEAT", "EventStreamResponse", "resume_point"]
+__all__ = [
+    "DEFAULT_HEARTBEAT",
+    "EventStreamResponse",
+    "Receive",
+    "Scope",
+    "Send",
+    "resume_point",
+]
 
+#: The ASGI types, written out (no dependency for them).
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]

@@ -13,34 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from importlib import resources
-from typing import Any, Final
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from .._demo import demo_delays, load_demo_chunks
 from .._events import ContentDelta, Event
-from ._asgi import EventStreamResponse
+from ._asgi import EventStreamResponse, Receive, Scope, Send
 from ._hub import StreamHub
 from ._merge import _close
+from ._static import CONTENT_TYPES, ClientFiles, reply, static_file
 
-__all__ = ["ServeApp", "demo_source", "relay_source", "static_file"]
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-_TYPES: Final = {
-    "demo.html": "text/html; charset=utf-8",
-    "midstream.js": "text/javascript; charset=utf-8",
-    "midstream.d.ts": "text/plain; charset=utf-8",
-}
-
-
-def static_file(name: str) -> bytes:
-    """A file shipped in ``midstream/web/static`` (the client, its types, the page)."""
-    return resources.files("midstream.web").joinpath("static").joinpath(name).read_bytes()
-
+__all__ = ["ServeApp", "demo_source", "relay_source"]
 
 async def demo_source(speed: float = 1.0) -> AsyncIterator[Event]:
     """The bundled answer through ``ModelStream(DemoProject)``, paced like a model."""
@@ -127,18 +111,7 @@ class ServeApp:
             return
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1008})
-            return
-        name = {"/": "demo.html", "/midstream.js": "midstream.js",
-                "/midstream.d.ts": "midstream.d.ts"}.get(path)
-        if name is None or scope["method"] not in ("GET", "HEAD"):
-            await _reply(send, 404, "text/plain; charset=utf-8", b"not found\n")
-            return
-        await _reply(send, 200, _TYPES[name], static_file(name))
-
-
-async def _reply(send: Send, status: int, content_type: str, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", content_type.encode()), (b"cache-control", b"no-cache"),
-        (b"content-length", str(len(body)).encode()),
-    ]})
-    await send({"type": "http.response.body", "body": body})
+        elif path == "/":
+            await reply(send, 200, CONTENT_TYPES["demo.html"], static_file("demo.html"))
+        else:
+            await ClientFiles()(scope, receive, send)

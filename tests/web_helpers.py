@@ -75,11 +75,14 @@ def decode_frames(frames: Iterable[bytes]) -> list[Message]:
     return out
 
 
-def in_loop(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
-    """Run an async test in a fresh event loop (the project has no pytest async plugin)."""
+def in_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test in a fresh event loop (the project has no pytest async plugin).
+
+    Fixtures pass through: pytest reads the test's own signature (``__wrapped__``).
+    """
 
     @functools.wraps(test)
-    def run() -> None:
-        asyncio.run(asyncio.wait_for(test(), 60))
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(test(*args, **kwargs), 60))
 
     return run

@@ -168,21 +168,36 @@ class EventStreamResponse(_ResponseBase):
                 body = b"".join(frames)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
 
+        async def write_within(frames: list[bytes]) -> None:
+            # Not wait_for: a cancellation arriving with its timeout could leave it waiting.
+            task = asyncio.ensure_future(write(frames))
+            try:
+                done, _ = await asyncio.wait({task}, timeout=self.send_timeout)
+            finally:
+                task.cancel()
+            if not done:
+                raise asyncio.TimeoutError(f"a write took over {self.send_timeout} s")
+            task.result()
+
+        loop = asyncio.get_running_loop()
         while True:
             frames = client.take()
             if frames:
-                await asyncio.wait_for(write(frames), self.send_timeout)
+                await write_within(frames)
                 continue
             if client.closed:
                 break
             wake.clear()
             if client.pending or client.closed:
                 continue
+            # Idle: the next message or the heartbeat, whichever comes first, wakes us.
+            timer = loop.call_later(self.heartbeat, wake.set)
             try:
-                await asyncio.wait_for(wake.wait(), self.heartbeat)
-            except asyncio.TimeoutError:
-                if not websocket:
-                    await asyncio.wait_for(write([ping_frame()]), self.send_timeout)
+                await wake.wait()
+            finally:
+                timer.cancel()
+            if not client.pending and not client.closed and not websocket:
+                await write_within([ping_frame()])
         if websocket:
             await send({"type": "websocket.close", "code": 1000})
         else:

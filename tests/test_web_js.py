@@ -155,3 +155,29 @@ def test_js_sse_parser_on_frames_cut_anywhere() -> None:
                           parse_int=float)
     for got in run_js([], pieces)["sse"]:
         assert got == expected
+
+
+def test_js_connect_posts_resumes_a_cut_stream_and_drops_repeats() -> None:
+    from pydantic import BaseModel
+
+    class Order(BaseModel):
+        customer: str
+        items: list[str]
+
+    text = json.dumps({"customer": "Ada Lovelace é😀", "items": ["tea", "cake", 3]})
+    encoder = Encoder()
+    msgs = [*encoder.encode(ModelStream(Order).feed(text)), encoder.end()]
+    frames = [sse_frame(m).decode("utf-8") for m in msgs]
+    cut = len(frames) // 2
+    proc = subprocess.run(
+        [node(), str(ROOT / "tests" / "js" / "connect.mjs")],
+        input=json.dumps({"frames": frames, "cut": cut, "back": 3}),
+        capture_output=True, text=True, check=True, encoding="utf-8",
+    )
+    got = json.loads(proc.stdout)
+    state = StreamState()
+    for m in msgs:
+        state.apply(m)
+    assert got["value"] == state.value and got["seq"] == msgs[-1]["seq"]
+    assert got["fields"] == [[list(p), f.state] for p, f in state.fields.items()]
+    assert got["requests"] == [["POST", '{"q": 1}', None], ["POST", '{"q": 1}', str(cut)]]

@@ -312,3 +312,30 @@ def test_a_hub_forgets_finished_streams_after_linger_and_holds_at_most_max_strea
         assert "c" not in hub and len(hub) == 2
 
     asyncio.run(run())
+
+
+@in_loop
+async def test_several_streams_in_one_response_are_tagged() -> None:
+    async def answer(text: str) -> Any:
+        parser = JsonStream()
+        for i in range(0, len(text), 2):
+            for event in parser.feed(text[i:i + 2]):
+                yield event
+            await asyncio.sleep(0)  # another stream's turn
+        for event in parser.close():
+            yield event
+
+    docs = {"a": {"x": "first", "n": [1, 2]}, "b": ["second", {"y": None}]}
+    conn = Conn()
+    await serve(EventStreamResponse(merge({k: answer(json.dumps(v)) for k, v in docs.items()})),
+                conn)
+    msgs = conn.messages()
+    assert [m["seq"] for m in msgs[1:]] == list(range(1, len(msgs)))  # one sequence for all
+    tags = [m.get("stream") for m in msgs[1:-1]]
+    assert set(tags) == {"a", "b"} and tags != sorted(tags)  # interleaved as they came
+    state = StreamState()
+    for msg in msgs:
+        state.apply(msg)
+    assert state.ended and state.value is None
+    assert {k: s.value for k, s in state.streams.items()} == docs
+    assert state.snapshot()["streams"]["b"]["value"] == docs["b"]

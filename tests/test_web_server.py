@@ -307,9 +307,14 @@ def test_a_hub_forgets_finished_streams_after_linger_and_holds_at_most_max_strea
         assert "a" in hub and "b" in hub
         now[0] = 11.0
         assert "a" not in hub and len(hub) == 0
-        for name in ("c", "d", "e"):
+        first = hub.channel("c", Source([]).run())
+        listener = first.attach(None)
+        for name in ("d", "e"):
             hub.channel(name, doc_events())
         assert "c" not in hub and len(hub) == 2
+        msgs = decode_frames(listener.take())
+        assert [m["type"] for m in msgs] == ["snapshot"] and msgs[0]["ended"]
+        assert "more than 2 streams" in msgs[0]["error"]["message"] and listener.closed
 
     asyncio.run(run())
 

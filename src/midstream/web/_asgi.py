@@ -14,7 +14,6 @@ FastAPI returns it as is; without it, it is a plain ASGI application.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
@@ -150,8 +149,7 @@ class EventStreamResponse(_ResponseBase):
             channel.detach(client)
             if not self.keep and not channel.clients and channel.task is not None:
                 channel.task.cancel()  # closes the source: the upstream call stops
-                with contextlib.suppress(asyncio.CancelledError):
-                    await channel.task
+                await asyncio.wait({channel.task})  # (a cancellation of ours still propagates)
         error = sender.exception() if sender in done and not sender.cancelled() else None
         # A client gone or frozen mid-write is the end of its stream, not a server error.
         if error is not None and not isinstance(error, (OSError, asyncio.TimeoutError)):

@@ -65,6 +65,18 @@ class Channel:
                     client.close()
                 self.clients.clear()
 
+    def abort(self, reason: str) -> None:
+        """End a stream whose producer was stopped: its clients get ``error`` then ``end``."""
+        if self.finished:
+            return
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        seq = self.last_seq
+        self.publish([
+            {"type": "error", "seq": seq + 1, "message": reason, "error_type": "Aborted"},
+            {"type": "end", "seq": seq + 2},
+        ])
+
     def attach(
         self, after: int | None = None, on_ready: Callable[[], None] | None = None
     ) -> ClientBuffer:

@@ -109,9 +109,10 @@ class Encoder:
         if isinstance(ev, FieldValidated):
             raw = self._done_value if ev.path == self._done_path else None
             msg = m("valid", path=list(ev.path))
-            if not isinstance(raw, (dict, list)):
+            if not isinstance(raw, (dict, list)):  # a container is never dumped or resent
                 value = to_jsonable(ev.value)
-                if value != raw or type(value) is not type(raw):
+                changed = value != raw or type(value) is not type(raw)
+                if changed and not isinstance(value, (dict, list)):
                     msg["value"] = value
             return msg
         if isinstance(ev, FieldInvalid):

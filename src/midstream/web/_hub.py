@@ -96,5 +96,6 @@ class StreamHub:
 
     def _drop(self, stream_id: str) -> None:
         channel, _started = self._channels.pop(stream_id)
-        if channel.task is not None and not channel.task.done():
-            channel.task.cancel()
+        # Its clients are told, not left waiting for an end that would never come.
+        channel.abort(f"the server dropped stream {stream_id!r}: more than"
+                      f" {self.max_streams} streams at once")

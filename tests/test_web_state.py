@@ -137,3 +137,24 @@ def test_validated_value_only_when_it_differs() -> None:
     assert valid[("n",)]["value"] == 1  # 1.0 coerced: sent
     assert "value" not in valid[("s",)] and "value" not in valid[("xs",)]
     assert "value" not in valid[()]  # a container is never resent
+
+
+def test_applying_a_long_string_is_linear() -> None:
+    """Each append costs its own size: ten times the pieces, about ten times the time."""
+    from test_hostile import cpu
+
+    def appends(n: int) -> list[dict[str, object]]:
+        head = [{"type": "start", "seq": 1, "path": [], "kind": "object"},
+                {"type": "start", "seq": 2, "path": ["s"], "kind": "string"}]
+        return head + [{"type": "append", "seq": i + 3, "path": ["s"], "text": "abcd"}
+                       for i in range(n)]
+
+    def apply_all(msgs: list[dict[str, object]]) -> None:
+        state = StreamState()
+        for msg in msgs:
+            state.apply(msg)
+        assert len(state.value["s"]) == 4 * (len(msgs) - 2)
+
+    small, big = appends(20_000), appends(200_000)
+    ratio = cpu(lambda: apply_all(big), 3) / cpu(lambda: apply_all(small), 3)
+    assert ratio < 30  # linear gives 10; re-joining the string on every append gives 100+

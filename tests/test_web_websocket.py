@@ -12,10 +12,9 @@ import os
 import socket
 from typing import Any
 
-from web_live import live_server
-
 from midstream.web import StreamState
 from midstream.web._serve import ServeApp, demo_source
+from web_live import live_server
 
 
 def read_exact(sock: socket.socket, n: int) -> bytes:

@@ -181,6 +181,7 @@ class Client:
     slow: bool = False
     drop_at: int | None = None  # bytes after which the first connection is dropped
     headers: str = ""  # extra request header lines, each ending in CRLF
+    attached: asyncio.Event = field(default_factory=asyncio.Event)  # the server has it
     state: StreamState = field(default_factory=StreamState)
     received: int = 0  # bytes of body received, all connections
     connections: int = 0
@@ -206,6 +207,7 @@ class Client:
                      f"{self.headers}\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200"), head
+        self.attached.set()  # the response began: the server attached this client
         decoder = SSEDecoder()
         got = 0
         try:

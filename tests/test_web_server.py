@@ -344,3 +344,19 @@ async def test_several_streams_in_one_response_are_tagged() -> None:
     assert state.ended and state.value is None
     assert {k: s.value for k, s in state.streams.items()} == docs
     assert state.snapshot()["streams"]["b"]["value"] == docs["b"]
+
+
+def test_the_replay_log_is_bounded_in_messages_bytes_and_age() -> None:
+    from midstream.web import ReplayLog
+
+    now = [0.0]
+    log = ReplayLog(max_messages=5, max_bytes=40, max_age=10.0, clock=lambda: now[0])
+    for seq in range(1, 5):
+        log.append(seq, b"x" * 8)
+        now[0] += 1
+    assert log.since(0) is not None and log.since(2) == [b"x" * 8] * 2
+    log.append(5, b"y" * 20)  # 52 bytes: the oldest go until 40 fit
+    assert log.bytes <= 40 and log.since(0) is None and log.since(3) == [b"x" * 8, b"y" * 20]
+    assert log.since(5) == [] and log.since(6) is None  # an id never given: a snapshot
+    now[0] += 20
+    assert log.since(4) is None and len(log) == 0  # too old: gone

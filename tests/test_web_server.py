@@ -360,3 +360,36 @@ def test_the_replay_log_is_bounded_in_messages_bytes_and_age() -> None:
     assert log.since(5) == [] and log.since(6) is None  # an id never given: a snapshot
     now[0] += 20
     assert log.since(4) is None and len(log) == 0  # too old: gone
+
+
+def test_plain_asgi_without_starlette() -> None:
+    """With Starlette absent the response is a plain ASGI app and still streams."""
+    import subprocess
+    import sys
+
+    code = """
+import asyncio, sys
+sys.modules["starlette"] = None  # an import of it now fails, as where it is not installed
+from midstream import JsonStream
+from midstream.web import EventStreamResponse, StreamState
+from midstream.web._asgi import _ResponseBase
+assert _ResponseBase is object
+sent = []
+async def receive():
+    await asyncio.Event().wait()
+async def send(message):
+    sent.append(message)
+parser = JsonStream()
+events = parser.feed('{"a": [1, "b"]}') + parser.close()
+scope = {"type": "http", "headers": [], "query_string": b""}
+asyncio.run(EventStreamResponse(events)(scope, receive, send))
+from midstream import SSEDecoder
+import json
+state = StreamState()
+for ev in SSEDecoder().feed(b"".join(m.get("body", b"") for m in sent[1:])):
+    state.apply(json.loads(ev.data))
+assert state.value == {"a": [1, "b"]} and state.ended
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -14,7 +14,7 @@ from typing import Any
 
 from midstream.web import StreamState
 from midstream.web._serve import ServeApp, demo_source
-from web_live import live_server
+from web_live import live_server, need
 
 
 def read_exact(sock: socket.socket, n: int) -> bytes:
@@ -52,6 +52,10 @@ def frames(port: int, path: str) -> list[tuple[int, bytes]]:
 
 
 def test_websocket_route_carries_the_demo_stream() -> None:
+    import importlib.util
+
+    need(any(importlib.util.find_spec(m) for m in ("wsproto", "websockets")),
+         "uvicorn has no WebSocket library here: pip install wsproto (in the test extra)")
     app = ServeApp(lambda stream_id, query: demo_source(speed=float("inf")))
     with live_server(app) as port:
         got = frames(port, "/streams/ws1")

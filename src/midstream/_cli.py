@@ -413,6 +413,33 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise _Fail(
+            EXIT_UNAVAILABLE, "midstream serve needs uvicorn: pip install 'midstream[web]'"
+        ) from None
+    from .web._serve import ServeApp, demo_source, relay_source
+
+    if args.demo:
+        app = ServeApp(lambda stream_id, query: demo_source(args.speed))
+    else:
+        if not args.schema:
+            raise _Fail(EXIT_USAGE, "give --demo, or --schema module:Model to relay a server")
+        if not os.environ.get("OPENAI_API_KEY") and not os.environ.get("OPENAI_BASE_URL"):
+            raise _Fail(EXIT_UNAVAILABLE, "set OPENAI_BASE_URL (an OpenAI-compatible server)"
+                        " or OPENAI_API_KEY")
+        schema = _load_schema(args.schema)
+        app = ServeApp(lambda stream_id, query: relay_source(
+            schema, " ".join(query.get("prompt", [])) or f"An example {schema.__name__}.",
+            args.model,
+        ))
+    sys.stderr.write(f"{PROG} serve: http://{args.host}:{args.port}/\n")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def _api_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -564,6 +591,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=_positive, default=60.0, metavar="SECONDS",
                    help="give up when the server sends nothing for this long (default 60)")
     p.set_defaults(func=_cmd_chat)
+
+    p = sub.add_parser(
+        "serve",
+        help="serve a page that shows a stream filling a form live (SSE; needs midstream[web])",
+        description=(
+            "Serve, with uvicorn, a page at / that shows a streamed answer filling a form"
+            " field by field, each field marked as it validates, over server-sent events at"
+            " /streams/{id} (a new id starts a stream, a known one resumes it with"
+            " Last-Event-ID). --demo streams the bundled answer (one field invalid on"
+            " purpose); otherwise each stream is the answer of OPENAI_BASE_URL to ?prompt=,"
+            " validated by --schema."
+        ),
+        epilog=_EPILOG + "\nenvironment: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL.",
+        formatter_class=fmt,
+    )
+    p.add_argument("--demo", action="store_true", help="stream the bundled demo answer")
+    p.add_argument("--schema", metavar="module:Class", help="the pydantic model to validate into")
+    p.add_argument("--model", metavar="M", help="model name (default: $OPENAI_MODEL)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--speed", type=_positive, default=1.0, metavar="X",
+                   help="demo pace multiplier (default 1)")
+    p.set_defaults(func=_cmd_serve)
     return ap
 
 

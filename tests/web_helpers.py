@@ -43,7 +43,7 @@ class Reference:
 
     def value(self, parser: Any) -> Any:
         # ModelStream reads its JSON with a JsonStream of its own, its engine
-        json_stream = getattr(parser, "_engine", parser)
+        json_stream = getattr(parser, "_json", parser)
         value = copy.deepcopy(json_stream.snapshot())
         path = self.open_number
         if path is not None:

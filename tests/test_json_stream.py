@@ -361,6 +361,56 @@ def test_bytes_like_chunks_are_decoded_and_other_types_refused(wrap: Any) -> Non
             JsonStream().feed(wrong)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("sign", ["-", "+"])
+def test_an_exponent_sign_without_digits_says_a_digit_in_the_exponent(sign: str) -> None:
+    # The message of "1e-x" said "a digit" (the clause for an exponent's '-' never
+    # ran) while "1e+x" said "a digit in the exponent": the same place, one message.
+    for text in (f"[1e{sign}x]", f"[1E{sign}]"):
+        with pytest.raises(JsonSyntaxError) as info:
+            feed_and_close(JsonStream(), text)
+        assert info.value.kind is ErrorKind.INVALID_NUMBER
+        assert "expected a digit in the exponent" in info.value.msg, info.value.msg
+    # a leading '-' still wants the number's first digit
+    with pytest.raises(JsonSyntaxError) as info:
+        feed_and_close(JsonStream(), "[-x]")
+    assert "expected a digit," in info.value.msg
+
+
+def feed_and_close(parser: JsonStream, text: str) -> None:
+    parser.feed(text)
+    parser.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "bad"),
+    [
+        pytest.param('["é", x]'.encode(), 7, id="syntax-after-non-ascii"),
+        pytest.param('{"é": 1,\n "ü" 2}'.encode(), 16, id="colon-on-line-2"),
+        pytest.param('"naïve'.encode(), 7, id="unterminated-at-end"),
+        pytest.param(b'\xef\xbb\xbf[1, x]', 7, id="after-a-bom"),
+        pytest.param('["€", "'.encode() + b"\xff", 9, id="utf8-after-non-ascii"),
+    ],
+)
+def test_a_parser_fed_bytes_reports_every_offset_in_bytes(data: bytes, bad: int) -> None:
+    # Offsets were bytes for INVALID_UTF8 and characters for every other error
+    # of the same parser: one unit now, the bytes as fed, under every chunking.
+    for chunks in chunkings(data.decode("latin-1"), tokens=False):
+        _, error = run(JsonStream, [c.encode("latin-1") for c in chunks])
+        assert error is not None and error[1] == bad, (chunks, error)
+    with pytest.raises(ParseError) as info:
+        feed_and_close(JsonStream(), data)  # type: ignore[arg-type]
+    assert info.value.unit == "byte"
+    assert str(info.value).endswith(f"(byte {bad})")
+    if info.value.kind is ErrorKind.INVALID_UTF8:
+        return
+    # fed as text, the same document counts characters
+    text = data.decode("utf-8-sig")
+    with pytest.raises(ParseError) as info:
+        feed_and_close(JsonStream(), text)
+    assert info.value.unit == "char"
+    assert info.value.offset == len(data[:bad].decode("utf-8-sig"))
+
+
 def test_invalid_utf8_reports_its_byte_offset() -> None:
     parser = JsonStream()
     parser.feed(b'["ab')

@@ -15,7 +15,6 @@ from typing import Any, Final
 from ._compat import mypyc_attr
 from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, fast_constructor
 from ._json_core import (
-    _VALID_NUMBER,
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NUMBER_LENGTH,
     DEFAULT_MAX_STRING_LENGTH,
@@ -219,16 +218,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         if text is not None:
             return text
         number = self._partial_number()
-        if number is not None:
-            match = _VALID_NUMBER(number)
-            if match is not None:
-                if match.group(1) or match.group(2):
-                    return float(number)
-                try:
-                    return int(number)
-                except ValueError:  # past sys.get_int_max_str_digits(): it never completes
-                    return _MISSING
-        return _MISSING
+        return _MISSING if number is None else number
 
     def _drop_placeholder(self) -> None:
         if not self._placeholder:

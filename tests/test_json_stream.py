@@ -687,3 +687,59 @@ def test_unsubscribing_the_last_callback_stops_dispatch() -> None:
     stop()
     p.feed('"b": 2}')
     assert seen == [ValueDone(("a",), 1)]
+
+
+def test_unsubscribing_inside_a_callback_takes_effect_at_once_and_twice_is_harmless() -> None:
+    # It raised "list.remove(x): x not in list" (twice), and a callback removed by
+    # another one in the same call still saw the rest of that call's events.
+    seen: list[Any] = []
+    p = JsonStream()
+
+    def once(event: Any) -> None:
+        seen.append(("once", event.value))
+        stop_once()
+
+    def stopper(event: Any) -> None:
+        seen.append(("stopper", event.value))
+        stop_other()
+
+    stop_once = p.subscribe("*", once)
+    p.subscribe("*", stopper)
+    stop_other = p.subscribe("*", lambda event: seen.append(("other", event.value)))
+    p.feed("[1, 2, 3]")
+    assert seen == [("once", 1), ("stopper", 1), ("stopper", 2), ("stopper", 3)]
+    stop_once()
+    stop_other()  # both already removed: nothing happens
+    p.close()
+
+
+def test_a_callback_that_raises_propagates_with_the_events_of_the_call() -> None:
+    # The events of that feed() were lost, and the other callbacks went on.
+    text = '{"a": [1, 2], "b": "xyz", "c": {"d": null}}'
+    expected = run(JsonStream, [text])[0]
+    for chunks in chunkings(text):
+        p = JsonStream()
+        calls: list[Any] = []
+
+        def explode(event: Any, calls: list[Any] = calls) -> None:
+            calls.append(event)
+            raise KeyError(event.path)
+
+        p.subscribe("**", explode)
+        p.subscribe("**", calls.append)  # never reached: the first callback raises
+        events: list[Any] = []
+        for chunk in [*chunks, None]:
+            before = len(calls)
+            try:
+                got = p.feed(chunk) if chunk is not None else p.close()
+            except KeyError as exc:
+                got = exc.events  # type: ignore[attr-defined]
+                # the call's events, all of them, the failing one among them
+                assert len(calls) == before + 1 and calls[-1] in got
+                assert calls[-1] == next(e for e in got if type(e) is ValueDone)
+            else:
+                assert not any(type(e) is ValueDone for e in got)
+            events += got
+        # nothing lost: the parser went on as if no callback had raised
+        assert merge_deltas(events) == expected, chunks
+        assert p.value == json.loads(text)

@@ -606,6 +606,26 @@ def test_path_pattern_rejects_empty_segments() -> None:
         midstream.PathPattern("a..b")
 
 
+@pytest.mark.parametrize("pattern", ["a.²", "a.\u0663", "x.1.\u00b2\u00b3"])
+def test_path_pattern_refuses_digits_other_than_ascii_naming_the_pattern(pattern: str) -> None:
+    # "a.²" leaked int()'s "invalid literal for int() with base 10" (str.isdigit()
+    # takes superscripts), and "a.\u0663" (an Arabic-Indic three) matched index 3.
+    with pytest.raises(ValueError, match="invalid path pattern") as info:
+        midstream.PathPattern(pattern)
+    assert repr(pattern) in str(info.value)
+    assert midstream.PathPattern(tuple(pattern.split("."))).match(tuple(pattern.split(".")))
+
+
+def test_a_segment_not_in_canonical_int_form_is_a_key_only() -> None:
+    # "a.01" matched index 1 but not the key "01" it is spelt as.
+    assert midstream.PathPattern("a.01").match(("a", "01"))
+    assert not midstream.PathPattern("a.01").match(("a", 1))
+    assert not midstream.PathPattern("a.00").match(("a", 0))
+    assert midstream.PathPattern("a.0").match(("a", 0))
+    assert midstream.PathPattern("a.10").match(("a", 10))
+    assert midstream.PathPattern("a.10").match(("a", "10"))
+
+
 # --- real chunk boundaries ------------------------------------------------------------
 
 

@@ -72,6 +72,7 @@ from ._json_stream import JsonStream
 from ._lifecycle import Lifecycle
 from ._object_modes import AutoScanner, Found, LineReader, Validator
 from ._options import check_limit
+from ._paths import dotted_path
 from ._types import JSONValue, Path
 
 __all__ = [
@@ -245,10 +246,10 @@ class _Objects:
 class _Items:
     """The items of the array at ``path`` of one JSON document, as a parser of values."""
 
-    def __init__(self, path: Path, model: Any, on_invalid: OnInvalid) -> None:
+    def __init__(self, path: str | Path, model: Any, on_invalid: OnInvalid) -> None:
         _check_on_invalid(on_invalid)
         self._stream = JsonStream()
-        self._path = tuple(path)
+        self._path = _item_path(path)
         self._depth = len(self._path)
         self._seen = False
         self._validator = Validator(model) if model is not None else None
@@ -304,6 +305,31 @@ class _Items:
                     )
                     break
         return values
+
+
+def _item_path(path: object) -> Path:
+    """``path`` of iter_items as a tuple: dotted text, or a tuple or list of keys and indexes.
+
+    Raises:
+        TypeError: anything else (a str used to be split into its characters).
+        ValueError: a wildcard, or a dotted form :class:`PathPattern` refuses.
+    """
+    if isinstance(path, str):
+        segments = dotted_path(path)
+        if "*" in segments or "**" in segments:
+            raise ValueError(
+                f"iter_items: path {path!r} is a pattern; give the one path of the array, "
+                "e.g. 'rows' or 'data.0.items' (a key named '*' in the tuple form)"
+            )
+        return segments
+    if isinstance(path, (tuple, list)) and all(
+        type(s) is str or type(s) is int for s in path
+    ):
+        return tuple(path)
+    raise TypeError(
+        "iter_items: path must be dotted text ('data.rows') or a tuple of keys and "
+        f"indexes (('data', 'rows')), got {path!r}"
+    )
 
 
 def _raising(values: Iterator[Any]) -> Iterator[Any]:
@@ -364,7 +390,10 @@ def iter_objects(
         model: a type to validate each value into; the validated values are yielded.
         on_invalid: ``"skip"`` values that fail validation and bad NDJSON lines,
             or ``"raise"``: a failed value raises :class:`pydantic.ValidationError`
-            and a bad line its :class:`~midstream.ParseError`.
+            and a bad line its :class:`~midstream.ParseError`. The default skips
+            because text holds other values than the ones sought (prose, logs);
+            use :class:`ObjectExtractor` to see each skipped value as an event
+            (``ItemInvalid``, ``BadRecord``).
 
     When the loop stops early, ``chunks.close()`` is called if it exists.
     """
@@ -403,40 +432,56 @@ def aiter_objects(
 
 @overload
 def iter_items(
-    chunks: Iterable[str], /, *, path: Path = ..., model: None = ..., on_invalid: OnInvalid = ...
+    chunks: Iterable[str],
+    /,
+    *,
+    path: str | Path = ...,
+    model: None = ...,
+    on_invalid: OnInvalid = ...,
 ) -> Iterator[JSONValue]: ...
 @overload
 def iter_items(
-    chunks: Iterable[str], /, *, path: Path = ..., model: type[T], on_invalid: OnInvalid = ...
+    chunks: Iterable[str],
+    /,
+    *,
+    path: str | Path = ...,
+    model: type[T],
+    on_invalid: OnInvalid = ...,
 ) -> Iterator[T]: ...
 def iter_items(
     chunks: Iterable[str],
     /,
     *,
-    path: Path = (),
+    path: str | Path = (),
     model: type[Any] | None = None,
-    on_invalid: OnInvalid = "skip",
+    on_invalid: OnInvalid = "raise",
 ) -> Iterator[Any]:
     """Yield the items of the JSON array at ``path`` one by one, each as it closes.
 
     The chunks hold one JSON document (whitespace around it is fine).
 
-    >>> list(iter_items(['{"rows": [{"n": 1}, {"n"', ': 2}]}'], path=("rows",)))
+    >>> list(iter_items(['{"rows": [{"n": 1}, {"n"', ': 2}]}'], path="rows"))
     [{'n': 1}, {'n': 2}]
 
     Args:
         chunks: the document, in pieces of any size.
-        path: where the array is: object keys and array indexes from the root;
-            ``()`` for a root array.
+        path: where the array is: dotted text as :meth:`JsonStream.subscribe`
+            takes it, without wildcards (``"data.rows"``, ``"data.0.items"``),
+            or a tuple of object keys and array indexes (``("data", "rows")``);
+            ``""`` or ``()`` for a root array. Anything else raises
+            :class:`TypeError` at the call.
         model: a type to validate each item into; the validated items are yielded.
-        on_invalid: ``"skip"`` items that fail validation, or ``"raise"``
-            :class:`pydantic.ValidationError`.
+        on_invalid: ``"raise"`` (the default) :class:`pydantic.ValidationError`
+            at the first item that fails validation, after the items before it;
+            or ``"skip"`` such items, on purpose.
 
     Raises:
         JsonSyntaxError: the document is not JSON (items before the error
             have been yielded).
         IncompleteJsonError: the stream ended inside the document.
-        TypeError: the value at ``path`` is not an array.
+        TypeError: the value at ``path`` is not an array (or ``path`` is
+            neither text nor a tuple).
+        ValidationError: an item failed validation (``on_invalid="raise"``).
         LookupError: the document has no value at ``path``.
     """
     return _raising(iter_events(_Items(path, model, on_invalid), chunks))
@@ -447,7 +492,7 @@ def aiter_items(
     chunks: AsyncIterable[str],
     /,
     *,
-    path: Path = ...,
+    path: str | Path = ...,
     model: None = ...,
     on_invalid: OnInvalid = ...,
 ) -> AsyncIterator[JSONValue]: ...
@@ -456,7 +501,7 @@ def aiter_items(
     chunks: AsyncIterable[str],
     /,
     *,
-    path: Path = ...,
+    path: str | Path = ...,
     model: type[T],
     on_invalid: OnInvalid = ...,
 ) -> AsyncIterator[T]: ...
@@ -464,9 +509,9 @@ def aiter_items(
     chunks: AsyncIterable[str],
     /,
     *,
-    path: Path = (),
+    path: str | Path = (),
     model: type[Any] | None = None,
-    on_invalid: OnInvalid = "skip",
+    on_invalid: OnInvalid = "raise",
 ) -> AsyncIterator[Any]:
     """The async twin of :func:`iter_items`, over an async iterable of chunks."""
     return _araising(aiter_events(_Items(path, model, on_invalid), chunks))

@@ -164,20 +164,21 @@ def test_string_text_is_held_back_only_while_an_escape_is_unfinished(
     pieces: list[str], data: st.DataObject
 ) -> None:
     body = "".join(pieces)
-    # for each end of a piece: whether that piece is an escape of a high surrogate,
-    # whose character waits for the next piece (it may be the low half)
+    # Each escape's span, a surrogate pair's two halves apart (each is an escape of
+    # its own: a lone high half before a pair is not held back by it), and for each
+    # end of an escape whether it is a high surrogate, whose character waits for
+    # the next escape (it may be the low half).
+    escape_spans = []
     ends: dict[int, bool] = {}
     at = 0
     for piece in pieces:
-        at += len(piece)
-        ends[at] = len(piece) == 6 and piece[1] == "u" and 0xD800 <= int(piece[2:], 16) <= 0xDBFF
-    escape_spans = []
-    at = 0
-    for piece in pieces:
         if piece.startswith("\\"):
-            escape_spans.append((at, at + len(piece)))
+            size = 6 if piece[1] == "u" else 2
+            for start in range(at, at + len(piece), size):
+                escape = body[start : start + size]
+                escape_spans.append((start, start + size))
+                ends[start + size] = size == 6 and 0xD800 <= int(escape[2:], 16) <= 0xDBFF
         at += len(piece)
-
     parser = JsonStream()
     parser.feed('["')
     emitted = ""

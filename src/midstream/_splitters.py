@@ -387,37 +387,9 @@ class Sentences(_Splitter):
                     self._begin_stops(text, seg, i)
                     state = _STOPS
             elif state == _STOPS:
-                j = _skip_to(_AFTER_STOPS, text, i)
-                if j > i:
-                    self._add_stops(text[i:j])
-                i = j
-                if j == n:
-                    break
-                if self._cjk:
-                    self._emit(out, text, seg, j)
-                    state = _GAP
-                elif text[j].isspace():
-                    self._after_stops = True
-                    self._breaks = 0
-                    state = _SPACE_AFTER
-                else:
-                    state = _TEXT  # "3.14", "e.g.,", "example.com"
+                i, state = self._stops(out, text, i, seg)
             else:
-                j = _skip_to(_NON_SPACE, text, i)
-                blank = self._blank_line(text, i, j, base)
-                if blank >= 0:
-                    self._emit(out, text, seg, blank)
-                    state = _GAP
-                    i = blank
-                    continue
-                i = j
-                if j == n:
-                    break
-                if self._after_stops and self._ends_sentence(text[j]):
-                    self._emit(out, text, seg, j)
-                    state = _GAP
-                else:
-                    state = _TEXT
+                i, state = self._space_after(out, text, i, seg, base)
         self._state = state
         if state != _GAP:
             if seg < n:
@@ -425,6 +397,38 @@ class Sentences(_Splitter):
                 self._plen += n - seg
             self._check(text, base + n)
         return out
+
+    def _stops(self, out: list[str], text: str, i: int, seg: int) -> tuple[int, int]:
+        """In a run of terminators and closers at ``text[i]``: where it ends, the state after."""
+        j = _skip_to(_AFTER_STOPS, text, i)
+        if j > i:
+            self._add_stops(text[i:j])
+        if j == len(text):
+            return j, _STOPS
+        if self._cjk:
+            self._emit(out, text, seg, j)
+            return j, _GAP
+        if text[j].isspace():
+            self._after_stops = True
+            self._breaks = 0
+            return j, _SPACE_AFTER
+        return j, _TEXT  # "3.14", "e.g.,", "example.com"
+
+    def _space_after(
+        self, out: list[str], text: str, i: int, seg: int, base: int
+    ) -> tuple[int, int]:
+        """In whitespace after terminators or a line break: where it is decided, the state after."""
+        j = _skip_to(_NON_SPACE, text, i)
+        blank = self._blank_line(text, i, j, base)
+        if blank >= 0:
+            self._emit(out, text, seg, blank)
+            return blank, _GAP
+        if j == len(text):
+            return j, _SPACE_AFTER
+        if self._after_stops and self._ends_sentence(text[j]):
+            self._emit(out, text, seg, j)
+            return j, _GAP
+        return j, _TEXT
 
     def _check(self, text: str, end: int) -> None:
         """Raise if the undecided sentence, up to offset ``end``, is too long."""

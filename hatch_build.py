@@ -3,8 +3,9 @@
 Every chunk of a token stream costs a few hundred Python operations in the
 JSON core; compiled to C by mypyc, the same typed source runs two to three
 times faster. Only the modules every chunk goes through are compiled (the
-JSON core, JsonStream, the tool-call assembler: every module of its package
-but the ``__init__`` that re-exports them); the rest stays Python.
+JSON core and its readers, with the lifecycle and position helpers every
+parser shares, JsonStream, the tool-call assembler: every module of its
+package but the ``__init__`` that re-exports them); the rest stays Python.
 
 - ``pip install .`` (and any wheel built from the sdist) compiles them. If
   that fails (no C compiler, say), the wheel is built pure Python and a
@@ -29,6 +30,14 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 #: The modules compiled, relative to ``src``.
 COMPILED_MODULES = (
+    "midstream/_lifecycle.py",
+    "midstream/_position.py",
+    "midstream/_json_chars.py",
+    "midstream/_json_messages.py",
+    "midstream/_json_utf8.py",
+    "midstream/_json_base.py",
+    "midstream/_json_strings.py",
+    "midstream/_json_numbers.py",
     "midstream/_json_core.py",
     "midstream/_json_stream.py",
 )

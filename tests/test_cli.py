@@ -294,7 +294,7 @@ def test_json_bad_input_exit_1_with_position_after_the_good_events() -> None:
     events = events_of(proc.stdout.decode().splitlines())
     assert events[-1] == {"type": "ValueDone", "path": ["a", 0], "value": 1}
     err = proc.stderr.decode()
-    assert "line 2 column 3 (char 12)" in err
+    assert "line 2 column 3 (byte 12)" in err
     assert err.startswith("midstream: json: ")
 
 
@@ -310,7 +310,7 @@ def test_json_truncated_exit_3() -> None:
     assert events_of(proc.stdout.decode().splitlines())[-1] == {
         "type": "StringDelta", "path": ["a"], "text": "unfinished"
     }
-    assert "char 17" in proc.stderr.decode()
+    assert "byte 17" in proc.stderr.decode()
 
 
 def test_json_bad_pattern_is_a_usage_error() -> None:

@@ -396,6 +396,56 @@ def test_bytes_like_chunks_are_decoded_and_other_types_refused(wrap: Any) -> Non
             JsonStream().feed(wrong)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("sign", ["-", "+"])
+def test_an_exponent_sign_without_digits_says_a_digit_in_the_exponent(sign: str) -> None:
+    # The message of "1e-x" said "a digit" (the clause for an exponent's '-' never
+    # ran) while "1e+x" said "a digit in the exponent": the same place, one message.
+    for text in (f"[1e{sign}x]", f"[1E{sign}]"):
+        with pytest.raises(JsonSyntaxError) as info:
+            feed_and_close(JsonStream(), text)
+        assert info.value.kind is ErrorKind.INVALID_NUMBER
+        assert "expected a digit in the exponent" in info.value.msg, info.value.msg
+    # a leading '-' still wants the number's first digit
+    with pytest.raises(JsonSyntaxError) as info:
+        feed_and_close(JsonStream(), "[-x]")
+    assert "expected a digit," in info.value.msg
+
+
+def feed_and_close(parser: JsonStream, text: str) -> None:
+    parser.feed(text)
+    parser.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "bad"),
+    [
+        pytest.param('["é", x]'.encode(), 7, id="syntax-after-non-ascii"),
+        pytest.param('{"é": 1,\n "ü" 2}'.encode(), 16, id="colon-on-line-2"),
+        pytest.param('"naïve'.encode(), 7, id="unterminated-at-end"),
+        pytest.param(b'\xef\xbb\xbf[1, x]', 7, id="after-a-bom"),
+        pytest.param('["€", "'.encode() + b"\xff", 9, id="utf8-after-non-ascii"),
+    ],
+)
+def test_a_parser_fed_bytes_reports_every_offset_in_bytes(data: bytes, bad: int) -> None:
+    # Offsets were bytes for INVALID_UTF8 and characters for every other error
+    # of the same parser: one unit now, the bytes as fed, under every chunking.
+    for chunks in chunkings(data.decode("latin-1"), tokens=False):
+        _, error = run(JsonStream, [c.encode("latin-1") for c in chunks])
+        assert error is not None and error[1] == bad, (chunks, error)
+    with pytest.raises(ParseError) as info:
+        feed_and_close(JsonStream(), data)  # type: ignore[arg-type]
+    assert info.value.unit == "byte"
+    assert str(info.value).endswith(f"(byte {bad})")
+    if info.value.kind is ErrorKind.INVALID_UTF8:
+        return
+    # fed as text, the same document counts characters
+    text = data.decode("utf-8-sig")
+    with pytest.raises(ParseError) as info:
+        feed_and_close(JsonStream(), text)
+    assert info.value.unit == "char"
+    assert info.value.offset == len(data[:bad].decode("utf-8-sig"))
+
+
 def test_invalid_utf8_reports_its_byte_offset() -> None:
     parser = JsonStream()
     parser.feed(b'["ab')
@@ -591,6 +641,26 @@ def test_path_pattern_rejects_empty_segments() -> None:
         midstream.PathPattern("a..b")
 
 
+@pytest.mark.parametrize("pattern", ["a.²", "a.\u0663", "x.1.\u00b2\u00b3"])
+def test_path_pattern_refuses_digits_other_than_ascii_naming_the_pattern(pattern: str) -> None:
+    # "a.²" leaked int()'s "invalid literal for int() with base 10" (str.isdigit()
+    # takes superscripts), and "a.\u0663" (an Arabic-Indic three) matched index 3.
+    with pytest.raises(ValueError, match="invalid path pattern") as info:
+        midstream.PathPattern(pattern)
+    assert repr(pattern) in str(info.value)
+    assert midstream.PathPattern(tuple(pattern.split("."))).match(tuple(pattern.split(".")))
+
+
+def test_a_segment_not_in_canonical_int_form_is_a_key_only() -> None:
+    # "a.01" matched index 1 but not the key "01" it is spelt as.
+    assert midstream.PathPattern("a.01").match(("a", "01"))
+    assert not midstream.PathPattern("a.01").match(("a", 1))
+    assert not midstream.PathPattern("a.00").match(("a", 0))
+    assert midstream.PathPattern("a.0").match(("a", 0))
+    assert midstream.PathPattern("a.10").match(("a", 10))
+    assert midstream.PathPattern("a.10").match(("a", "10"))
+
+
 # --- real chunk boundaries ------------------------------------------------------------
 
 
@@ -672,3 +742,59 @@ def test_unsubscribing_the_last_callback_stops_dispatch() -> None:
     stop()
     p.feed('"b": 2}')
     assert seen == [ValueDone(("a",), 1)]
+
+
+def test_unsubscribing_inside_a_callback_takes_effect_at_once_and_twice_is_harmless() -> None:
+    # It raised "list.remove(x): x not in list" (twice), and a callback removed by
+    # another one in the same call still saw the rest of that call's events.
+    seen: list[Any] = []
+    p = JsonStream()
+
+    def once(event: Any) -> None:
+        seen.append(("once", event.value))
+        stop_once()
+
+    def stopper(event: Any) -> None:
+        seen.append(("stopper", event.value))
+        stop_other()
+
+    stop_once = p.subscribe("*", once)
+    p.subscribe("*", stopper)
+    stop_other = p.subscribe("*", lambda event: seen.append(("other", event.value)))
+    p.feed("[1, 2, 3]")
+    assert seen == [("once", 1), ("stopper", 1), ("stopper", 2), ("stopper", 3)]
+    stop_once()
+    stop_other()  # both already removed: nothing happens
+    p.close()
+
+
+def test_a_callback_that_raises_propagates_with_the_events_of_the_call() -> None:
+    # The events of that feed() were lost, and the other callbacks went on.
+    text = '{"a": [1, 2], "b": "xyz", "c": {"d": null}}'
+    expected = run(JsonStream, [text])[0]
+    for chunks in chunkings(text):
+        p = JsonStream()
+        calls: list[Any] = []
+
+        def explode(event: Any, calls: list[Any] = calls) -> None:
+            calls.append(event)
+            raise KeyError(event.path)
+
+        p.subscribe("**", explode)
+        p.subscribe("**", calls.append)  # never reached: the first callback raises
+        events: list[Any] = []
+        for chunk in [*chunks, None]:
+            before = len(calls)
+            try:
+                got = p.feed(chunk) if chunk is not None else p.close()
+            except KeyError as exc:
+                got = exc.events  # type: ignore[attr-defined]
+                # the call's events, all of them, the failing one among them
+                assert len(calls) == before + 1 and calls[-1] in got
+                assert calls[-1] == next(e for e in got if type(e) is ValueDone)
+            else:
+                assert not any(type(e) is ValueDone for e in got)
+            events += got
+        # nothing lost: the parser went on as if no callback had raised
+        assert merge_deltas(events) == expected, chunks
+        assert p.value == json.loads(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -703,10 +703,8 @@ def _chunk_ends(chunks: list[str]) -> list[tuple[str, int]]:
 
 def test_iter_items_models_and_errors() -> None:
     doc = '{"rows": [{"id": 1, "name": "a"}, {"id": "bad", "name": "b"}, {"id": 3, "name": "c"}]}'
-    assert list(iter_items(chunkings(doc).__next__(), path=("rows",), model=Rec)) == [
-        Rec(id=1, name="a"),
-        Rec(id=3, name="c"),
-    ]
+    skipped = iter_items(chunkings(doc).__next__(), path=("rows",), model=Rec, on_invalid="skip")
+    assert list(skipped) == [Rec(id=1, name="a"), Rec(id=3, name="c")]
     with pytest.raises(ValidationError):
         list(iter_items([doc], path=("rows",), model=Rec, on_invalid="raise"))
     with pytest.raises(TypeError, match="an object, not an array"):
@@ -720,6 +718,61 @@ def test_iter_items_models_and_errors() -> None:
         for item in iter_items(['[1, 2, {"a": 3} x']):
             got.append(item)
     assert got == [1, 2, {"a": 3}]
+
+
+def test_iter_items_raises_at_an_invalid_item_by_default() -> None:
+    # The default was "skip": an item that failed validation vanished without a trace.
+    doc = '{"rows": [{"id": 1, "name": "a"}, {"id": "bad", "name": "b"}, {"id": 3, "name": "c"}]}'
+    for chunks in chunkings(doc):
+        got: list[Any] = []
+        with pytest.raises(ValidationError):
+            for item in iter_items(chunks, path="rows", model=Rec):
+                got.append(item)
+        assert got == [Rec(id=1, name="a")]
+
+    async def items() -> list[Any]:
+        return [item async for item in aiter_items(_agen([doc]), path="rows", model=Rec)]
+
+    with pytest.raises(ValidationError):
+        asyncio.run(items())
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("rows", [1, 2]),
+        ("data.0.rows", [3]),
+        (["data", 0, "rows"], [3]),
+        (("data", 0, "rows"), [3]),
+        ("", None),
+    ],
+)
+def test_iter_items_takes_the_dotted_path_subscribe_takes(path: Any, expected: Any) -> None:
+    # path="rows" was split into ("r", "o", "w", "s") and failed only at the end.
+    doc = '{"rows": [1, 2], "data": [{"rows": [3]}]}'
+    if expected is None:
+        with pytest.raises(TypeError, match="not an array"):
+            list(iter_items([doc], path=path))
+        return
+    for chunks in chunkings(doc):
+        assert list(iter_items(chunks, path=path)) == expected
+
+
+@pytest.mark.parametrize("path", [5, None, b"rows", {"rows"}, ("rows", 1.5), ("rows", True)])
+def test_iter_items_refuses_any_other_path_at_the_call(path: Any) -> None:
+    def never() -> Iterator[str]:
+        raise AssertionError("the chunks must not be read")
+        yield ""
+
+    with pytest.raises(TypeError, match="path must be"):
+        iter_items(never(), path=path)
+    with pytest.raises(TypeError, match="path must be"):
+        aiter_items(_agen([]), path=path)
+
+
+def test_iter_items_refuses_a_wildcard_path() -> None:
+    with pytest.raises(ValueError, match="is a pattern"):
+        iter_items(["[]"], path="rows.*")
 
 
 # --- async twins ---------------------------------------------------------------------------------

@@ -12,8 +12,9 @@
 
 Every :class:`ParseError` subclasses :class:`ValueError`, as
 :class:`json.JSONDecodeError` does, so code that catches ``ValueError`` keeps
-working. Offsets count characters from the start of the stream, never from the
-start of the current chunk; ``line`` and ``column`` start at 1.
+working. Offsets count from the start of the stream, never from the start of
+the current chunk: characters, or bytes for a parser fed bytes (``unit``);
+``line`` and ``column`` count characters and start at 1.
 """
 
 from __future__ import annotations
@@ -66,8 +67,13 @@ class ParseError(ValueError):
     Attributes:
         kind: the :class:`ErrorKind`, for matching in code.
         msg: the message without the position.
-        offset: characters from the start of the stream (bytes for
-            :attr:`ErrorKind.INVALID_UTF8`).
+        offset: where the error is, from the start of the stream, in the
+            unit the stream was fed in: characters of ``str`` chunks, bytes
+            of ``bytes`` chunks (a UTF-8 BOM included). An ``INVALID_UTF8``
+            error is at its first bad byte; any other error of a parser fed
+            bytes is at the first byte of its character.
+        unit: ``"char"`` or ``"byte"``: what ``offset`` counts (the message
+            says it too).
         line: 1-based line of the offending character.
         column: 1-based column of the offending character.
         events: the events that the failing ``feed()`` or ``close()`` call
@@ -80,11 +86,14 @@ class ParseError(ValueError):
     offset: int
     line: int
     column: int
+    unit: str
     events: list[Any]
 
-    def __init__(self, kind: ErrorKind, msg: str, offset: int, line: int, column: int) -> None:
-        where = "byte" if kind is ErrorKind.INVALID_UTF8 else "char"
-        super().__init__(f"{msg}: line {line} column {column} ({where} {offset})")
+    def __init__(
+        self, kind: ErrorKind, msg: str, offset: int, line: int, column: int, *, unit: str = "char"
+    ) -> None:
+        super().__init__(f"{msg}: line {line} column {column} ({unit} {offset})")
+        self.unit = unit
         self.kind = kind
         self.msg = msg
         self.offset = offset
@@ -93,7 +102,13 @@ class ParseError(ValueError):
         self.events = []
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.kind, self.msg, self.offset, self.line, self.column))
+        args = (self.kind, self.msg, self.offset, self.line, self.column)
+        return (_rebuild, (self.__class__, args, self.unit))
+
+
+def _rebuild(cls: type[ParseError], args: tuple[Any, ...], unit: str) -> ParseError:
+    """Unpickle a ParseError (``unit`` is keyword-only)."""
+    return cls(*args, unit=unit)
 
 
 class JsonSyntaxError(ParseError):

@@ -15,7 +15,6 @@ from typing import Any, Final
 from ._compat import mypyc_attr
 from ._events import JsonEvent, StringDelta, ValueDone, ValueStart, fast_constructor
 from ._json_core import (
-    _VALID_NUMBER,
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_NUMBER_LENGTH,
     DEFAULT_MAX_STRING_LENGTH,
@@ -84,7 +83,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         self._placeholder = False
         # what the placeholder's key held before (a repeated key), to restore on a drop
         self._shadowed: Any = _MISSING
-        self._subscriptions: list[tuple[PathPattern, Callable[[Any], object], Any]] = []
+        self._subscriptions: list[_Subscription] = []
 
     # --- public API --------------------------------------------------------------
 
@@ -144,17 +143,29 @@ ValueDone(path=(), value={'title': 'Hello'})]
         By default only :class:`ValueDone` events are passed; give ``event`` a
         class or a tuple of classes for others. Callbacks run in document order
         when the ``feed()`` (or ``close()``) that produced the events has parsed
-        its whole chunk, just before it returns. Returns a function that
-        removes the subscription.
+        its whole chunk, just before it returns.
+
+        Returns a function that removes the subscription. It takes effect at
+        once, also from inside a callback (a removed callback sees no later
+        event, not even of the same call), and calling it again does nothing.
+        A subscription added inside a callback sees the events of the next call.
+
+        A callback that raises stops the dispatch: its exception propagates
+        from ``feed()`` (or ``close()``) with the events of that call, all of
+        them, in its ``events`` attribute (as a :class:`~midstream.ParseError`
+        carries the events before it), and no later callback sees them. The
+        parser has read the whole chunk: feed the next one as usual.
         """
-        entry = (PathPattern(pattern), callback, event)
+        entry = _Subscription(PathPattern(pattern), callback, event)
         self._subscriptions.append(entry)
         self._listener = self._dispatch
 
         def unsubscribe() -> None:
-            self._subscriptions.remove(entry)
-            if not self._subscriptions:
-                self._listener = None
+            if entry.active:
+                entry.active = False
+                self._subscriptions.remove(entry)
+                if not self._subscriptions:
+                    self._listener = None
 
         return unsubscribe
 
@@ -219,16 +230,7 @@ ValueDone(path=(), value={'title': 'Hello'})]
         if text is not None:
             return text
         number = self._partial_number()
-        if number is not None:
-            match = _VALID_NUMBER(number)
-            if match is not None:
-                if match.group(1) or match.group(2):
-                    return float(number)
-                try:
-                    return int(number)
-                except ValueError:  # past sys.get_int_max_str_digits(): it never completes
-                    return _MISSING
-        return _MISSING
+        return _MISSING if number is None else number
 
     def _drop_placeholder(self) -> None:
         if not self._placeholder:
@@ -245,9 +247,31 @@ ValueDone(path=(), value={'title': 'Hello'})]
         self._placeholder = False
 
     def _dispatch(self, events: list[JsonEvent]) -> None:
-        subscriptions = list(self._subscriptions)
+        subscriptions = list(self._subscriptions)  # those added meanwhile start next call
         for event in events:
-            for pattern, callback, kinds in subscriptions:
-                if isinstance(event, kinds) and pattern.match(event.path):
-                    callback(event)
+            for entry in subscriptions:
+                if (
+                    entry.active
+                    and isinstance(event, entry.kinds)
+                    and entry.pattern.match(event.path)
+                ):
+                    try:
+                        entry.callback(event)
+                    except Exception as exc:
+                        vars(exc)["events"] = events  # what this call returns, on the error
+                        raise
 
+
+class _Subscription:
+    """A callback for the events whose path matches ``pattern``; inactive once removed."""
+
+    def __init__(
+        self,
+        pattern: PathPattern,
+        callback: Callable[[Any], object],
+        kinds: type[JsonEvent] | tuple[type[JsonEvent], ...],
+    ) -> None:
+        self.pattern = pattern
+        self.callback = callback
+        self.kinds = kinds
+        self.active = True

@@ -7,7 +7,7 @@ from typing import Final, TypeAlias
 
 from ._types import Path
 
-__all__ = ["PathPattern", "PatternLike"]
+__all__ = ["PathPattern", "PatternLike", "dotted_path"]
 
 _ONE: Final = "*"
 _ANY: Final = "**"
@@ -24,7 +24,11 @@ class PathPattern:
     segments, ``("sections", "*", "heading")``:
 
     - a name matches that object key;
-    - a whole number matches that array index (and an object key spelt the same);
+    - a whole number in its canonical form (``0``, ``7``, ``12``: ASCII
+      digits, no leading zero) matches that array index, and an object key
+      spelt the same; any other segment is a key only (``01`` matches the key
+      ``"01"``, never index 1). Digits other than ASCII (``²``, ``٣``) are
+      refused in the dotted form: write such a key in the sequence form;
     - ``*`` matches any one key or index;
     - ``**`` matches any number of levels, none included.
 
@@ -47,14 +51,7 @@ class PathPattern:
         if isinstance(pattern, PathPattern):
             segments: tuple[str | int, ...] = pattern._segments
         elif isinstance(pattern, str):
-            segments = tuple(
-                int(s) if s.isdigit() else s for s in pattern.split(".")
-            ) if pattern else ()
-            if "" in segments:
-                raise ValueError(
-                    f"invalid path pattern {pattern!r}: empty segment; "
-                    "write segments separated by single dots, e.g. 'items.*.name'"
-                )
+            segments = dotted_path(pattern)
         else:
             segments = tuple(pattern)
         self._segments = segments
@@ -78,6 +75,32 @@ class PathPattern:
                 return False
             return all(_segment_matches(s, p) for s, p in zip(segments, path, strict=True))
         return _match_globstar(segments, path)
+
+
+def dotted_path(pattern: str) -> tuple[str | int, ...]:
+    """The segments of dotted text (``"rows.0.name"``), as :class:`PathPattern` reads them.
+
+    Raises:
+        ValueError: an empty segment, or digits other than ASCII.
+    """
+    return tuple(_segment(s, pattern) for s in pattern.split(".")) if pattern else ()
+
+
+def _segment(text: str, pattern: str) -> str | int:
+    """One segment of a dotted pattern: an index in canonical form, else a key."""
+    if not text:
+        raise ValueError(
+            f"invalid path pattern {pattern!r}: empty segment; "
+            "write segments separated by single dots, e.g. 'items.*.name'"
+        )
+    if not text.isdigit():
+        return text
+    if not text.isascii():
+        raise ValueError(
+            f"invalid path pattern {pattern!r}: segment {text!r} has digits other than "
+            "0-9; write an index in ASCII digits, or a key in the sequence form"
+        )
+    return int(text) if text == "0" or text[0] != "0" else text
 
 
 def _segment_matches(segment: str | int, part: str | int) -> bool:

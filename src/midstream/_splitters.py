@@ -24,7 +24,9 @@ import re
 from typing import Final
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
+from ._lifecycle import Lifecycle
 from ._options import check_limit
+from ._position import Position
 
 __all__ = ["DEFAULT_MAX_UNIT_LENGTH", "Lines", "Sentences", "Words"]
 
@@ -34,53 +36,21 @@ __all__ = ["DEFAULT_MAX_UNIT_LENGTH", "Lines", "Sentences", "Words"]
 DEFAULT_MAX_UNIT_LENGTH: Final = 1_000_000
 
 
-class _Position:
-    """Line and column of offsets, counting ``\\n`` only (as :mod:`json` does)."""
-
-    __slots__ = ("base", "line", "line_start")
-
-    def __init__(self) -> None:
-        self.base = 0  # offset of the current chunk's first character
-        self.line = 1  # line of that character
-        self.line_start = 0  # offset of the first character of that line
-
-    def advance(self, text: str) -> None:
-        newlines = text.count("\n")
-        if newlines:
-            self.line += newlines
-            self.line_start = self.base + text.rfind("\n") + 1
-        self.base += len(text)
-
-    def limit_error(self, text: str, offset: int, unit: str, limit: int) -> LimitExceededError:
-        # ``offset`` lies in the current chunk: every chunk ends with a check
-        i = offset - self.base
-        newlines = text.count("\n", 0, i)
-        start = self.base + text.rfind("\n", 0, i) + 1 if newlines else self.line_start
-        return LimitExceededError(
-            ErrorKind.SIZE_LIMIT,
-            f"{unit} longer than max_length={limit} characters",
-            offset,
-            self.line + newlines,
-            offset - start + 1,
-        )
-
-
 def _check_max_length(max_length: int | None) -> int | None:
     return None if max_length is None else check_limit("max_length", max_length)
 
 
-class _Splitter:
-    """What every splitter shares: poisoning after an error, end of stream, positions.
+class _Splitter(Lifecycle):
+    """What every splitter shares: the lifecycle, end of stream, positions.
 
     A subclass splits in ``_feed(text)`` (never empty) and gives the unit left
     over in ``_flush()``.
     """
 
     def __init__(self, max_length: int | None) -> None:
+        super().__init__()
         self._max = _check_max_length(max_length)
-        self._pos = _Position()
-        self._error: ParseError | None = None
-        self._closed = False
+        self._pos = Position()  # its base is where the current chunk starts
 
     def feed(self, text: str, /) -> list[str]:
         """Split the next piece of text.
@@ -91,18 +61,15 @@ class _Splitter:
         Raises:
             LimitExceededError: a unit grew past ``max_length``.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError(f"feed() after close(): this {type(self).__name__} has ended")
+        self._check_open()
         if not text:
             return []
         try:
             out = self._feed(text)
         except ParseError as exc:
-            self._error = exc
+            self._poison(exc)
             raise
-        self._pos.advance(text)
+        self._pos.advance(text, len(text))
         return out
 
     def close(self) -> list[str]:
@@ -111,12 +78,18 @@ class _Splitter:
         Returns:
             The last unit, if the text did not end with its terminator.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
+        if not self._check_close():
             return []
         self._closed = True
         return self._flush()
+
+    def _limit_error(self, text: str, offset: int, unit: str, limit: int) -> LimitExceededError:
+        """The unit passed ``max_length`` at ``offset``, in the current chunk ``text``."""
+        line, column = self._pos.locate(text, offset)
+        return LimitExceededError(
+            ErrorKind.SIZE_LIMIT, f"{unit} longer than max_length={limit} characters",
+            offset, line, column,
+        )
 
     def _feed(self, text: str) -> list[str]:
         raise NotImplementedError
@@ -197,7 +170,7 @@ class Lines(_Splitter):
                 self._parts.append(piece)
                 self._plen += len(piece)
                 if limit is not None and self._plen > limit:
-                    raise self._pos.limit_error(text, self._start + limit, "line", limit)
+                    raise self._limit_error(text, self._start + limit, "line", limit)
                 break
             if self._parts:
                 self._parts.append(piece)
@@ -206,7 +179,7 @@ class Lines(_Splitter):
                 self._plen = 0
             brk = 2 if piece.endswith("\r\n") else 1
             if limit is not None and len(piece) - brk > limit:
-                raise self._pos.limit_error(text, self._start + limit, "line", limit)
+                raise self._limit_error(text, self._start + limit, "line", limit)
             if last_char == "\r" and end == chunk_end:
                 if keep:
                     self._held = piece
@@ -255,7 +228,7 @@ class Words(_Splitter):
                 self._parts.append(words[0])
                 self._plen += len(words[0])
                 if limit is not None and self._plen > limit:
-                    raise self._pos.limit_error(text, self._start + limit, "word", limit)
+                    raise self._limit_error(text, self._start + limit, "word", limit)
                 if ends_in_word and len(words) == 1:
                     return out
                 words[0] = "".join(self._parts)
@@ -265,7 +238,7 @@ class Words(_Splitter):
             self._plen = 0
         if limit is not None and words and max(map(len, words)) > limit:
             m = next(m for m in _WORD.finditer(text) if m.end() - m.start() > limit)
-            raise self._pos.limit_error(text, self._pos.base + m.start() + limit, "word", limit)
+            raise self._limit_error(text, self._pos.base + m.start() + limit, "word", limit)
         if ends_in_word:
             last = words.pop()
             self._parts.append(last)
@@ -414,37 +387,9 @@ class Sentences(_Splitter):
                     self._begin_stops(text, seg, i)
                     state = _STOPS
             elif state == _STOPS:
-                j = _skip_to(_AFTER_STOPS, text, i)
-                if j > i:
-                    self._add_stops(text[i:j])
-                i = j
-                if j == n:
-                    break
-                if self._cjk:
-                    self._emit(out, text, seg, j)
-                    state = _GAP
-                elif text[j].isspace():
-                    self._after_stops = True
-                    self._breaks = 0
-                    state = _SPACE_AFTER
-                else:
-                    state = _TEXT  # "3.14", "e.g.,", "example.com"
+                i, state = self._stops(out, text, i, seg)
             else:
-                j = _skip_to(_NON_SPACE, text, i)
-                blank = self._blank_line(text, i, j, base)
-                if blank >= 0:
-                    self._emit(out, text, seg, blank)
-                    state = _GAP
-                    i = blank
-                    continue
-                i = j
-                if j == n:
-                    break
-                if self._after_stops and self._ends_sentence(text[j]):
-                    self._emit(out, text, seg, j)
-                    state = _GAP
-                else:
-                    state = _TEXT
+                i, state = self._space_after(out, text, i, seg, base)
         self._state = state
         if state != _GAP:
             if seg < n:
@@ -453,11 +398,43 @@ class Sentences(_Splitter):
             self._check(text, base + n)
         return out
 
+    def _stops(self, out: list[str], text: str, i: int, seg: int) -> tuple[int, int]:
+        """In a run of terminators and closers at ``text[i]``: where it ends, the state after."""
+        j = _skip_to(_AFTER_STOPS, text, i)
+        if j > i:
+            self._add_stops(text[i:j])
+        if j == len(text):
+            return j, _STOPS
+        if self._cjk:
+            self._emit(out, text, seg, j)
+            return j, _GAP
+        if text[j].isspace():
+            self._after_stops = True
+            self._breaks = 0
+            return j, _SPACE_AFTER
+        return j, _TEXT  # "3.14", "e.g.,", "example.com"
+
+    def _space_after(
+        self, out: list[str], text: str, i: int, seg: int, base: int
+    ) -> tuple[int, int]:
+        """In whitespace after terminators or a line break: where it is decided, the state after."""
+        j = _skip_to(_NON_SPACE, text, i)
+        blank = self._blank_line(text, i, j, base)
+        if blank >= 0:
+            self._emit(out, text, seg, blank)
+            return blank, _GAP
+        if j == len(text):
+            return j, _SPACE_AFTER
+        if self._after_stops and self._ends_sentence(text[j]):
+            self._emit(out, text, seg, j)
+            return j, _GAP
+        return j, _TEXT
+
     def _check(self, text: str, end: int) -> None:
         """Raise if the undecided sentence, up to offset ``end``, is too long."""
         limit = self._max
         if limit is not None and end - self._start > limit:
-            raise self._pos.limit_error(text, self._start + limit, "sentence", limit)
+            raise self._limit_error(text, self._start + limit, "sentence", limit)
 
     def _emit(self, out: list[str], text: str, seg: int, end: int) -> None:
         self._check(text, self._pos.base + end)

@@ -32,6 +32,7 @@ from ._errors import (
     ParseError,
 )
 from ._events import ServerSentEvent
+from ._lifecycle import Lifecycle
 from ._options import check_limit
 from ._types import JSONValue
 
@@ -46,7 +47,7 @@ __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "iter_sse", "iter_sse_json"]
 DEFAULT_MAX_EVENT_SIZE: Final = 16 * 1024 * 1024
 
 
-class SSEDecoder:
+class SSEDecoder(Lifecycle):
     """Decode a server-sent event stream incrementally.
 
     Feed the raw bytes of an HTTP response body (or text) as they arrive;
@@ -72,6 +73,7 @@ class SSEDecoder:
     """
 
     def __init__(self, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        super().__init__()
         self._max_event_size = check_limit("max_event_size", max_event_size)
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._bom_checked = False
@@ -88,8 +90,6 @@ class SSEDecoder:
         self._block_retry: int | None = None
         self._last_event_id = ""
         self._retry: int | None = None
-        self._error: ParseError | None = None
-        self._closed = False
 
     @property
     def last_event_id(self) -> str:
@@ -114,10 +114,7 @@ class SSEDecoder:
         Raises:
             LimitExceededError: an event block grew past ``max_event_size``.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError("feed() after close(): this SSEDecoder has ended")
+        self._check_open()
         if isinstance(data, str):
             text = data
             if self._utf8.getstate()[0]:
@@ -137,7 +134,7 @@ class SSEDecoder:
         try:
             return self._feed_text(text)
         except ParseError as exc:
-            self._error = exc
+            self._poison(exc)
             raise
 
     def close(self) -> list[ServerSentEvent]:
@@ -150,9 +147,7 @@ class SSEDecoder:
         Returns:
             An empty list.
         """
-        if self._error is not None:
-            raise self._error
-        if not self._closed:
+        if self._check_close():
             self._closed = True
             self._utf8.decode(b"", True)
             self._partial.clear()

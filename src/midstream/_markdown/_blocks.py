@@ -14,6 +14,7 @@ from typing import Final
 
 from .._errors import ErrorKind, LimitExceededError, ParseError
 from .._events import Event, TextDelta
+from .._lifecycle import Lifecycle
 from .._options import check_limit
 from ._classify import Plan, Structure, classify_line
 from ._languages import canonical
@@ -63,7 +64,7 @@ def _released_line_changed(line: str) -> AssertionError:
     )
 
 
-class CodeBlocks:
+class CodeBlocks(Lifecycle):
     """Find the fenced code blocks of a Markdown stream, and the text around them.
 
     >>> cb = CodeBlocks()
@@ -168,8 +169,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         self._line_no = 1
         self._line_start = 0
         self._released = 0  # characters of the current line already out
-        self._closed = False
-        self._error: ParseError | None = None
+        super().__init__()
 
     def feed(self, text: str, /) -> list[Event]:
         """Parse the next chunk; return the events it completes, in order.
@@ -179,10 +179,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         Raises:
             LimitExceededError: see the class docstring.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise RuntimeError("feed() after close(): this CodeBlocks has ended")
+        self._check_open()
         if not text:
             return []
         mode = self._mode
@@ -209,7 +206,7 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
                 # (the held text has no line ending)
                 self._run(held + text, len(held))
         except ParseError as exc:
-            self._error = exc
+            self._poison(exc)
             raise
         return self._events.take()
 
@@ -219,15 +216,13 @@ fence='```\\n', error=None), TextDelta(text='Done.')]
         Raises:
             LimitExceededError: see the class docstring.
         """
-        if self._error is not None:
-            raise self._error
-        if self._closed:
+        if not self._check_close():
             return []
         self._closed = True
         try:
             self._finish()
         except ParseError as exc:
-            self._error = exc
+            self._poison(exc)
             raise
         return self._events.take()
 

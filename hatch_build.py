@@ -3,7 +3,8 @@
 Every chunk of a token stream costs a few hundred Python operations in the
 JSON core; compiled to C by mypyc, the same typed source runs two to three
 times faster. Only the modules every chunk goes through are compiled (the
-JSON core, JsonStream, the tool-call assembler); the rest stays Python.
+JSON core, JsonStream, the tool-call assembler, and the raw-response path's
+SSE decoder and reader); the rest stays Python.
 
 - ``pip install .`` (and any wheel built from the sdist) compiles them. If
   that fails (no C compiler, say), the wheel is built pure Python and a
@@ -31,6 +32,8 @@ COMPILED_MODULES = (
     "midstream/_json_core.py",
     "midstream/_json_stream.py",
     "midstream/_tool_calls.py",
+    "midstream/_sse.py",
+    "midstream/_raw.py",
 )
 
 

@@ -37,6 +37,7 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Final, Generic, TypeVar
 
+from . import _raw
 from ._errors import StreamTimeout
 from ._events import Event
 from ._pipeline import CUT_REASONS, ProviderPipeline
@@ -394,6 +395,7 @@ def stream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
+    format: str | None = None,
 ) -> Iterator[Event]:
     """Midstream events from a provider's stream: content, JSON fields, tool calls.
 
@@ -406,6 +408,11 @@ def stream_events(
             ``client.messages.stream(...)``; or any iterable of such events as
             objects or dicts (e.g. the JSON data of an SSE stream). The openai
             package is not imported: objects are read by their fields.
+            Or the raw HTTP response, read without the SDK's objects (much
+            less CPU per chunk): ``client.chat.completions.with_streaming_response
+            .create(..., stream=True)`` (likewise ``responses`` and Anthropic's
+            ``messages``), the ``APIResponse`` it gives, an httpx response opened
+            for streaming, or any iterable of the body's bytes with ``format=``.
         model: a pydantic model (or any type ``ModelStream`` accepts) that the
             content must validate into: the content's JSON events come with
             :class:`FieldValidated` / :class:`FieldInvalid`.
@@ -420,6 +427,10 @@ def stream_events(
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
         idle_timeout: seconds to wait for each event before raising
             :class:`StreamTimeout` (the source is closed first).
+        format: ``"chat"``, ``"responses"`` or ``"anthropic"``: ``source``
+            yields the raw bytes of an SSE body in that wire format. Not needed
+            for an SDK or httpx response (every format is told apart by its
+            events).
 
     Yields:
         :class:`ContentDelta`, :class:`ToolCallStart`,
@@ -436,13 +447,19 @@ def stream_events(
             finished normally with its JSON unfinished.
         pydantic.ValidationError: the finished content does not validate.
         StreamTimeout: see ``idle_timeout``.
+        StreamError: from a raw response: an HTTP error status, a body that is
+            not an event stream, an ``error`` event, the connection lost.
 
     Stopping the loop early (``break``, an exception, closing the generator)
     closes the source, so the HTTP response is closed and generation stops.
     """
+    wire = _raw.is_wire(source, format)
     pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
+        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
+    if wire:
+        return _raw.stream(pipeline, source, idle_timeout, _drive)
     if not _is_manager(source):
         return _drive(
             pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
@@ -472,6 +489,7 @@ def astream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
+    format: str | None = None,
 ) -> AsyncIterator[Event]:
     """The async twin of :func:`stream_events`.
 
@@ -483,9 +501,13 @@ def astream_events(
     ``idle_timeout`` is given; cancelling the consumer closes the source and
     leaves no task behind.
     """
+    wire = _raw.is_wire(source, format)
     pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
+        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
+    if wire:
+        return _raw.astream(pipeline, source, idle_timeout, _adrive)
     if _is_amanager(source):
         return _amanaged(pipeline, source, idle_timeout)
     if not hasattr(source, "__aiter__"):

@@ -37,7 +37,7 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Final, Generic, TypeVar
 
-from . import _raw
+from . import _raw_io
 from ._errors import StreamTimeout
 from ._events import Event
 from ._pipeline import CUT_REASONS, ProviderPipeline
@@ -453,13 +453,13 @@ def stream_events(
     Stopping the loop early (``break``, an exception, closing the generator)
     closes the source, so the HTTP response is closed and generation stops.
     """
-    wire = _raw.is_wire(source, format)
+    wire = _raw_io.is_wire(source, format)
     pipeline = ProviderPipeline(
         model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
         format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
     if wire:
-        return _raw.stream(pipeline, source, idle_timeout, _drive)
+        return _raw_io.stream(pipeline, source, idle_timeout, _drive)
     if not _is_manager(source):
         return _drive(
             pipeline.feed, pipeline.close, source, idle_timeout, pipeline.received, (source,)
@@ -501,13 +501,13 @@ def astream_events(
     ``idle_timeout`` is given; cancelling the consumer closes the source and
     leaves no task behind.
     """
-    wire = _raw.is_wire(source, format)
+    wire = _raw_io.is_wire(source, format)
     pipeline = ProviderPipeline(
         model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
         format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
     if wire:
-        return _raw.astream(pipeline, source, idle_timeout, _adrive)
+        return _raw_io.astream(pipeline, source, idle_timeout, _adrive)
     if _is_amanager(source):
         return _amanaged(pipeline, source, idle_timeout)
     if not hasattr(source, "__aiter__"):

@@ -46,7 +46,7 @@ def provider_error(payload: Any, event_type: bytes | str = b"") -> StreamError |
     """The error an event's decoded data reports, or None for an ordinary event.
 
     OpenAI Chat Completions sends ``{"error": {"message", "type", "code"}}`` as
-    the data (no ``choices``); Anthropic sends ``event: error`` with
+    the data; Anthropic sends ``event: error`` with
     ``{"type": "error", "error": {"type", "message"}}``; the Responses API an
     ``error`` event with ``code`` and ``message`` at the top. The same shapes
     are the JSON bodies of their HTTP error responses.
@@ -56,7 +56,7 @@ def provider_error(payload: Any, event_type: bytes | str = b"") -> StreamError |
     error = payload.get("error")
     if payload.get("type") == "error" or event_type in (b"error", "error"):
         detail = error if isinstance(error, dict) else payload
-    elif error and "choices" not in payload:
+    elif error:  # even beside "choices" (OpenRouter): the openai SDK raises on it too
         detail = error if isinstance(error, dict) else {"message": error}
     else:
         return None

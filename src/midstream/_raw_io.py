@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Final
 
-from ._errors import StreamError
+from ._errors import StreamError, StreamTimeout
 from ._events import Event
 from ._pipeline import ProviderPipeline
 from ._raw import FORMATS, WireReader, body_error
@@ -57,7 +57,7 @@ def is_wire(source: Any, format: str | None) -> bool:
 
 def _transport_failure(exc: BaseException, reader: WireReader) -> StreamError | None:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    if names.isdisjoint(_TRANSPORT_ERRORS) or isinstance(exc, StreamError):
+    if names.isdisjoint(_TRANSPORT_ERRORS) or isinstance(exc, (StreamError, StreamTimeout)):
         return None
     return StreamError(
         f"the connection failed after {reader.received_bytes} bytes of the body:"

@@ -259,53 +259,33 @@ def _json_mode(value: str) -> bool | None:
 
 
 def _cmd_sse(args: argparse.Namespace) -> int:
+    from ._errors import StreamError
     from ._events import Truncated
     from ._pipeline import ProviderPipeline
-    from ._sse import SSEDecoder
+    from ._raw import WireReader
 
     out = _Out(sys.stdout)
     keep = _selector(args.select)
-    decoder = SSEDecoder()
     pipeline = ProviderPipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
-                         keep_text=False)
+                                keep_text=False)
+    # the raw-response path of stream_events(): SSE frames, one JSON decode per event
+    reader = WireReader(pipeline)
     truncated: list[Truncated] = []
-    count = 0
 
-    def handle(sse_events: list[Any]) -> None:
-        nonlocal count
-        for sse in sse_events:
-            count += 1
-            data = sse.data
-            if data.strip() == "[DONE]":
-                continue
-            try:
-                payload = json.loads(data)
-            except ValueError as exc:
-                pos = getattr(exc, "pos", 0)
-                raise _Fail(
-                    EXIT_BAD_INPUT,
-                    f"the data of SSE event {count} is not JSON: {exc}"
-                    f" (char {pos} of its data)",
-                ) from None
-            if not isinstance(payload, dict):
-                raise _Fail(EXIT_BAD_INPUT, f"the data of SSE event {count} is not a JSON object")
-            error = payload.get("error")
-            if payload.get("type") == "error" or (error and "choices" not in payload):
-                detail = error.get("message") if isinstance(error, dict) else error
-                raise _Fail(EXIT_UNAVAILABLE, f"the server sent an error (event {count}): {detail}")
-            events = pipeline.feed(payload)
-            truncated.extend(ev for ev in events if isinstance(ev, Truncated))
-            out.write([ev for ev in events if keep(ev)])
+    def handle(events: list[Any]) -> None:
+        truncated.extend(ev for ev in events if isinstance(ev, Truncated))
+        out.write([ev for ev in events if keep(ev)])
 
     try:
         for data in _read_stdin():
-            handle(decoder.feed(data))
-        handle(decoder.close())
-        events = pipeline.close()
-        truncated.extend(ev for ev in events if isinstance(ev, Truncated))
-        out.write([ev for ev in events if keep(ev)])
+            handle(reader.feed(data))
+        handle(reader.close())
     except ParseError as exc:
         raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
+    except StreamError as exc:
+        raise _Fail(
+            EXIT_UNAVAILABLE, f"the server sent an error (event {reader.events_read}): {exc}"
+        ) from None
     if pipeline.content_error is not None:
         _error(f"sse: note: the content began like JSON but is not: {pipeline.content_error}")
     if truncated:

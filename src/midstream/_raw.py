@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from jiter import from_json
 
-from ._errors import StreamError
+from ._errors import ErrorKind, JsonSyntaxError, StreamError
 from ._events import Event, ServerSentEvent
 from ._pipeline import ProviderPipeline
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEFrames, _loads
@@ -115,6 +115,8 @@ class WireReader:
         self._feed_payload = pipeline.feed
         self._sniffed = False
         self.received_bytes = 0
+        #: events decoded so far (the number of the failing one, in errors)
+        self.events_read = 0
         #: the stream's terminator came (``data: [DONE]``)
         self.done = False
 
@@ -152,6 +154,7 @@ class WireReader:
         return self._pipeline.close()
 
     def _decode(self, kind: bytes, data: bytes) -> Any:
+        self.events_read += 1
         try:
             payload = from_json(data, allow_inf_nan=False)
         except ValueError:
@@ -159,16 +162,18 @@ class WireReader:
                 self.done = True
                 return None
             # Not JSON (or not UTF-8): the SSE decoder's own JSON path says where.
-            event = ServerSentEvent(
-                kind.decode("utf-8", "replace") or "message",
-                data.decode("utf-8", "replace"),
-                "",
-                None,
+            name = kind.decode("utf-8", "replace") or "message"
+            event = ServerSentEvent(name, data.decode("utf-8", "replace"), "", None)
+            payload = _loads(event, f"the data of SSE event {self.events_read}")
+        if type(payload) is not dict:
+            raise JsonSyntaxError(
+                ErrorKind.UNEXPECTED_CHARACTER,
+                f"the data of SSE event {self.events_read} is not a JSON object",
+                0,
+                1,
+                1,
             )
-            payload = _loads(event)
-        if type(payload) is dict and (
-            "error" in payload or kind == b"error" or payload.get("type") == "error"
-        ):
+        if "error" in payload or kind == b"error" or payload.get("type") == "error":
             error = provider_error(payload, kind)
             if error is not None:
                 raise error

@@ -442,9 +442,9 @@ def iter_sse_json(events: Iterable[ServerSentEvent], /) -> Iterator[JSONValue]:
         yield _loads(event)
 
 
-def _loads(event: ServerSentEvent) -> JSONValue:
+def _loads(event: ServerSentEvent, what: str = "") -> JSONValue:
     data = event.data
-    what = f"the data of SSE event {event.event!r}"
+    what = what or f"the data of SSE event {event.event!r}"
     try:
         value: JSONValue = json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

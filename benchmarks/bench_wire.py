@@ -292,6 +292,15 @@ class Server:
 # --- the peers (client side) ---------------------------------------------------------------------
 
 
+def _endpoint(openai: Any, anthropic: Any, api: str) -> tuple[Any, dict[str, Any]]:
+    """The SDK resource that streams ``api``, and the arguments it needs besides ``model``."""
+    if api == "anthropic.messages":
+        return anthropic.messages, {"max_tokens": 1024, "messages": MESSAGES}
+    if api == "openai.responses":
+        return openai.responses, {"input": "hi"}
+    return openai.chat.completions, {"messages": MESSAGES}
+
+
 class Clients:
     """The SDK clients, pointed at the server."""
 
@@ -309,11 +318,7 @@ class Clients:
         self.url = url
 
     def endpoint(self, api: str) -> tuple[Any, dict[str, Any]]:
-        if api == "anthropic.messages":
-            return self.anthropic.messages, {"max_tokens": 1024, "messages": MESSAGES}
-        if api == "openai.responses":
-            return self.openai.responses, {"input": "hi"}
-        return self.openai.chat.completions, {"messages": MESSAGES}
+        return _endpoint(self.openai, self.anthropic, api)
 
 
 def _floor(endpoint: Any, kw: dict[str, Any]) -> int:
@@ -393,11 +398,7 @@ class AioClients:
             pass
 
     def endpoint(self, api: str) -> tuple[Any, dict[str, Any]]:
-        if api == "anthropic.messages":
-            return self.anthropic.messages, {"max_tokens": 1024, "messages": MESSAGES}
-        if api == "openai.responses":
-            return self.openai.responses, {"input": "hi"}
-        return self.openai.chat.completions, {"messages": MESSAGES}
+        return _endpoint(self.openai, self.anthropic, api)
 
     def close(self) -> None:
         async def close() -> None:

@@ -254,6 +254,16 @@ def test_an_httpx_response_and_plain_bytes(srv: RecordingServer, corpus: dict[st
     assert _norm(asyncio.run(main())) == expected
 
 
+def test_stream_error_keeps_its_fields_through_pickle() -> None:
+    import pickle
+
+    error = StreamError("Overloaded", status=529, type="overloaded_error", code="c")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.message, copy.status, copy.type, copy.code) == ("Overloaded", 529,
+                                                                 "overloaded_error", "c")
+    assert str(copy) == str(error) == "HTTP 529: Overloaded (overloaded_error, c)"
+
+
 def test_format_is_checked_and_bytes_are_required() -> None:
     with pytest.raises(ValueError, match="format must be one of"):
         stream_events([b""], format="gemini")

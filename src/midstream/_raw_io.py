@@ -102,6 +102,11 @@ def stream(
     reader = WireReader(pipeline)
     manager = source if _is_response_manager(source) else None
     if manager is not None:
+        if not hasattr(manager, "__enter__"):
+            raise TypeError(
+                "stream_events() needs the sync client's with_streaming_response;"
+                " use astream_events() for the async client's"
+            )
         source = manager.__enter__()
     try:
         response = _http_response(source)
@@ -143,6 +148,11 @@ async def astream(
     reader = WireReader(pipeline)
     manager = source if _is_response_manager(source) else None
     if manager is not None:
+        if not hasattr(manager, "__aenter__"):
+            raise TypeError(
+                "astream_events() needs the async client's with_streaming_response;"
+                " use stream_events() for the sync client's"
+            )
         source = await manager.__aenter__()
     try:
         response = _http_response(source)

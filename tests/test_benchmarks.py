@@ -184,4 +184,6 @@ def test_bench_wire_serves_and_prints_every_peer() -> None:
     assert "| chat_tool 1k (" in out and "| responses 1k (" in out
     assert "### 4 concurrent streams on one event loop" in out
     assert "| sdk | 12 |" in out and "| raw | 12 |" in out  # every paced chunk arrived
+    if "aiohttp floor" in header:
+        assert "| raw, aiohttp | 12 |" in out
     assert "### Targets" in out

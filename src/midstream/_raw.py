@@ -120,10 +120,13 @@ class WireReader:
         #: the stream's terminator came (``data: [DONE]``)
         self.done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        """The events completed by this piece of the body, in stream order."""
-        if type(chunk) is not bytes:
-            chunk = self._bytes(chunk)
+    def feed(self, data: Any) -> list[Event]:
+        """The events completed by this piece of the body, in stream order.
+
+        ``data`` is typed Any so that the compiled build, too, answers a wrong
+        type with the message below rather than mypyc's own.
+        """
+        chunk: bytes = data if type(data) is bytes else self._bytes(data)
         self.received_bytes += len(chunk)
         if not self._sniffed:
             head = chunk.lstrip()

@@ -675,12 +675,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.25,
                         help="seconds between two chunks of a concurrent stream")
     parser.add_argument("--quick", action="store_true",
-                        help="1k and 10k, 2 repeats, 50 concurrent streams")
+                        help="1k and 10k, 2 repeats, 50 concurrent streams of 40 chunks")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = "1k,10k", 2
         args.streams = min(args.streams, 50)
+        args.stream_chunks, args.interval = 40, 0.05
     from benchmarks.cases import parse_sizes
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]

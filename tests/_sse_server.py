@@ -10,16 +10,27 @@ hold the stream after some events (``hold_after``) until it calls
 ``release()`` or the client disconnects; the server records that disconnect,
 which is how the tests see that closing a stream on the client reaches the
 server (the generation would stop).
+
+For the raw-response tests a test can also cut the whole body into pieces of
+its choosing (``split``: each piece one write, as TCP may deliver it), serve a
+``script`` of writes instead of a recorded stream, set the ``status`` and
+``content_type``, and end the response by a TCP reset (``ending = "reset"``)
+or by stopping mid-body (``"cut"``: the connection closes without the chunked
+terminator).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import select
 import socket
+import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -82,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _replay(self, stream_id: str) -> None:
         srv = self.server
         stream = srv.streams.get(stream_id)
-        if stream is None:
+        if stream is None and srv.script is None:
             payload = json.dumps({"error": {"message": f"no stream {stream_id!r}"}}).encode()
             self.send_response(404)
             self.send_header("Content-Type", "application/json")
@@ -90,29 +101,61 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(payload)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
+        self.send_response(srv.status)
+        self.send_header("Content-Type", srv.content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
         try:
-            for i, block in enumerate(sse_bytes(stream)):
+            for i, writes in enumerate(self._units(stream)):
                 if i == srv.hold_after and not self._hold():
                     return
                 if srv.delay:
                     time.sleep(srv.delay)
-                cut = len(block) // 2
-                self._chunk(block[:cut])
-                self._chunk(block[cut:])
+                for data in writes:
+                    self._chunk(data)
             if srv.stall_at_end:
                 self._hold()
+                return
+            if srv.ending == "reset":
+                self._reset()
+                return
+            if srv.ending == "cut":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
             srv.completed.set()
         except (BrokenPipeError, ConnectionResetError):
             srv.disconnected.set()
+
+    def _units(self, stream: Stream | None) -> list[list[bytes]]:
+        """The writes, grouped in the units that ``hold_after`` counts."""
+        srv = self.server
+        if srv.script is not None:
+            return [[piece] for piece in srv.script]
+        assert stream is not None
+        blocks = sse_bytes(stream)
+        if srv.split is not None:
+            return [[piece] for piece in srv.split(b"".join(blocks))]
+        # each SSE event cut into two writes: clients see events split mid-line
+        return [[block[: len(block) // 2], block[len(block) // 2 :]] for block in blocks]
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0), as a dropped connection does."""
+        self.close_connection = True
+        sock: socket.socket = self.connection
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.wfile.close()
+        self.rfile.close()
+        sock.close()
+        self.wfile = io.BytesIO()  # http.server flushes it after the handler returns
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a test reset or cut it on purpose
+            super().finish()
 
     def _chunk(self, data: bytes) -> None:
         if data:
@@ -157,6 +200,11 @@ class RecordingServer(ThreadingHTTPServer):
         self.delay = 0.0
         self.hold_after: int | None = None
         self.stall_at_end = False
+        self.split: Callable[[bytes], list[bytes]] | None = None
+        self.script: list[bytes] | None = None
+        self.status = 200
+        self.content_type = "text/event-stream"
+        self.ending = "end"  # "end", "reset" or "cut"
         self.holding = threading.Event()
         self.released = threading.Event()
         self.disconnected = threading.Event()

@@ -195,3 +195,28 @@ def test_bench_tool_calls_replay_is_the_same_live_or_cold_and_stops_at_its_deadl
     start = bench_tool_calls.start_midstream
     done, value, _ = bench_tool_calls.replay(start, chunks, _ticks(), 0.0)
     assert (done, value) == (bench_tool_calls.BATCH, None)
+
+
+# --- bench_wire.py ----------------------------------------------------------------------
+
+
+def test_bench_wire_serves_and_prints_every_peer() -> None:
+    """bench_wire.py end to end on a tiny run: its server process, every peer, both tables."""
+    for module in ("openai", "anthropic", "httpx_sse", "tiktoken"):
+        pytest.importorskip(module)
+    script = str(ROOT / "benchmarks" / "bench_wire.py")
+    args = ["--sizes", "1k", "--workloads", "chat_tool,responses", "--no-real", "--repeat", "1",
+            "--streams", "4", "--stream-chunks", "3", "--interval", "0.001"]
+    proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    header = next(line for line in out.splitlines() if line.startswith("| stream |"))
+    for peer in ("floor", "sdk iterate", "sdk + midstream", "httpx-sse", "raw"):
+        assert f"| {peer} |" in header
+    assert "| chat_tool 1k (" in out and "| responses 1k (" in out
+    assert "### 4 concurrent streams on one event loop" in out
+    assert "| sdk | 12 |" in out and "| raw | 12 |" in out  # every paced chunk arrived
+    if "aiohttp floor" in header:
+        assert "| raw, aiohttp | 12 |" in out
+    assert "### Targets" in out

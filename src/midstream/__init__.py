@@ -22,6 +22,7 @@ from ._errors import (
     JsonSyntaxError,
     LimitExceededError,
     ParseError,
+    StreamError,
     StreamTimeout,
 )
 from ._events import (
@@ -122,6 +123,7 @@ __all__ = [
     "SSEDecoder",
     "Sentences",
     "ServerSentEvent",
+    "StreamError",
     "StreamTimeout",
     "StringDelta",
     "TextDelta",

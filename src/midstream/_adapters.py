@@ -52,6 +52,7 @@ from collections.abc import (
 )
 from typing import Any, Final, Generic, TypeVar
 
+from . import _raw_io
 from ._errors import StreamTimeout
 from ._events import Event
 from ._options import check_seconds
@@ -398,6 +399,30 @@ class _Recorder:
         return _joined(self.chunks)
 
 
+def _drive_closing(
+    feed: Callable[[Any], list[E]],
+    finish: Callable[[], list[E]],
+    items: Iterable[Any],
+    idle_timeout: float | None,
+    received: Callable[[], str],
+    closers: tuple[object, ...],
+) -> Generator[E, None, None]:
+    """:func:`_drive` for a source whose objects to close are known only once it runs."""
+    return _drive(feed, finish, items, idle_timeout, received, _Ending(*closers))
+
+
+def _adrive_closing(
+    feed: Callable[[Any], list[E]],
+    finish: Callable[[], list[E]],
+    items: AsyncIterable[Any],
+    idle_timeout: float | None,
+    received: Callable[[], str],
+    closers: tuple[object, ...],
+) -> AsyncGenerator[E, None]:
+    """The async twin of :func:`_drive_closing`."""
+    return _adrive(feed, finish, items, idle_timeout, received, _Ending(*closers))
+
+
 def iter_events(
     parser: Parser[E], chunks: Iterable[str], /, *, idle_timeout: float | None = None
 ) -> EventIterator[E]:
@@ -531,6 +556,7 @@ def stream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
+    format: str | None = None,
 ) -> EventIterator[Event]:
     """Midstream events from a provider's stream: content, JSON fields, tool calls.
 
@@ -543,6 +569,11 @@ def stream_events(
             ``client.messages.stream(...)``; or any iterable of such events as
             objects or dicts (e.g. the JSON data of an SSE stream). The openai
             package is not imported: objects are read by their fields.
+            Or the raw HTTP response, read without the SDK's objects (much
+            less CPU per chunk): ``client.chat.completions.with_streaming_response
+            .create(..., stream=True)`` (likewise ``responses`` and Anthropic's
+            ``messages``), the ``APIResponse`` it gives, an httpx response opened
+            for streaming, or any iterable of the body's bytes with ``format=``.
         model: a pydantic model (or any type ``ModelStream`` accepts) that the
             content's JSON value must validate into: its JSON events come with
             :class:`FieldValidated` / :class:`FieldInvalid`. By default
@@ -571,6 +602,10 @@ def stream_events(
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
         idle_timeout: seconds to wait for each event before raising
             :class:`StreamTimeout` (the source is closed first).
+        format: ``"chat"``, ``"responses"`` or ``"anthropic"``: ``source``
+            yields the raw bytes of an SSE body in that wire format. Not needed
+            for an SDK or httpx response (every format is told apart by its
+            events).
 
     Yields:
         :class:`ContentDelta`, :class:`ToolCallStart`,
@@ -589,6 +624,8 @@ def stream_events(
             ``content of choice N:``; offsets count characters of the content.
         pydantic.ValidationError: the finished content does not validate.
         StreamTimeout: see ``idle_timeout``.
+        StreamError: from a raw response: an HTTP error status, a body that is
+            not an event stream, an ``error`` event, the connection lost.
 
     Stopping the loop early (``break``, an exception, closing the result)
     closes the source, so the HTTP response is closed and generation stops.
@@ -599,9 +636,16 @@ def stream_events(
     closed or collected). A bare ``for`` over the call closes at the ``break``.
     """
     idle_timeout = check_seconds("idle_timeout", idle_timeout)
+    wire = _raw_io.is_wire(source, format)
     pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
+        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
+    if wire:
+        # The response manager is entered by the generator: nothing to close before it runs.
+        return EventIterator(
+            _raw_io.stream(pipeline, source, idle_timeout, _drive_closing), _Ending()
+        )
     if not _is_manager(source):
         ending = _Ending(source)
         return EventIterator(
@@ -635,6 +679,7 @@ def astream_events(
     tools: ToolsArg = None,
     choice: int = 0,
     idle_timeout: float | None = None,
+    format: str | None = None,
 ) -> AsyncEventIterator[Event]:
     """The async twin of :func:`stream_events`.
 
@@ -649,9 +694,15 @@ def astream_events(
     closes it only when the abandoned generator is garbage-collected.
     """
     idle_timeout = check_seconds("idle_timeout", idle_timeout)
+    wire = _raw_io.is_wire(source, format)
     pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
+        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
     )
+    if wire:
+        return AsyncEventIterator(
+            _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing), _Ending()
+        )
     if _is_amanager(source):
         return AsyncEventIterator(_amanaged(pipeline, source, idle_timeout), _Ending())
     if not hasattr(source, "__aiter__"):

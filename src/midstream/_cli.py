@@ -261,59 +261,41 @@ def _no_events(head: bytes) -> str:
 
 
 def _cmd_sse(args: argparse.Namespace) -> int:
+    from ._errors import StreamError
     from ._events import Truncated
     from ._pipeline import ProviderPipeline
-    from ._sse import SSEDecoder
+    from ._raw import WireReader
 
     out = _Out(sys.stdout)
     keep = _selector(args.select)
-    decoder = SSEDecoder()
     pipeline = ProviderPipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
-                         keep_text=False)
+                                keep_text=False)
+    # the raw-response path of stream_events(): SSE frames, one JSON decode per event
+    reader = WireReader(pipeline)
     truncated: list[Truncated] = []
-    count = 0
 
-    def handle(sse_events: list[Any]) -> None:
-        nonlocal count
-        for sse in sse_events:
-            count += 1
-            data = sse.data
-            if data.strip() == "[DONE]":
-                continue
-            try:
-                payload = json.loads(data)
-            except ValueError as exc:
-                pos = getattr(exc, "pos", 0)
-                raise _Fail(
-                    EXIT_BAD_INPUT,
-                    f"the data of SSE event {count} is not JSON: {exc}"
-                    f" (char {pos} of its data)",
-                ) from None
-            if not isinstance(payload, dict):
-                raise _Fail(EXIT_BAD_INPUT, f"the data of SSE event {count} is not a JSON object")
-            error = payload.get("error")
-            if payload.get("type") == "error" or (error and "choices" not in payload):
-                detail = error.get("message") if isinstance(error, dict) else error
-                raise _Fail(EXIT_UNAVAILABLE, f"the server sent an error (event {count}): {detail}")
-            events = pipeline.feed(payload)
-            truncated.extend(ev for ev in events if isinstance(ev, Truncated))
-            out.write([ev for ev in events if keep(ev)])
+    def handle(events: list[Any]) -> None:
+        truncated.extend(ev for ev in events if isinstance(ev, Truncated))
+        out.write([ev for ev in events if keep(ev)])
 
     head = b""  # how the input begins, to show when it holds no event at all
     try:
         for data in _read_stdin():
             if len(head) < _HEAD:
                 head += data[: _HEAD - len(head)]
-            handle(decoder.feed(data))
-        handle(decoder.close())
-        if not count:
+            handle(reader.feed(data))
+        if not reader.events_read:
             # Not a stream that ended early: there was no stream. Say what came instead.
             raise _Fail(EXIT_BAD_INPUT, _no_events(head))
-        events = pipeline.close()
-        truncated.extend(ev for ev in events if isinstance(ev, Truncated))
-        out.write([ev for ev in events if keep(ev)])
+        handle(reader.close())
     except ParseError as exc:
         raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
+    except StreamError as exc:
+        if not reader.events_read:  # a JSON or HTML body: no event stream at all
+            raise _Fail(EXIT_BAD_INPUT, _no_events(head)) from None
+        raise _Fail(
+            EXIT_UNAVAILABLE, f"the server sent an error (event {reader.events_read}): {exc}"
+        ) from None
     if pipeline.content_error is not None:
         _error(f"sse: note: the content began like JSON but is not: {pipeline.content_error}")
     if truncated:

@@ -136,3 +136,47 @@ class StreamTimeout(TimeoutError):
         self.timeout = timeout
         self.received = received
         self.events: list[Any] = events if events is not None else []
+
+
+class StreamError(Exception):
+    """The provider's HTTP stream failed: what came before it stands, nothing more will come.
+
+    Raised by the raw-response path of ``stream_events`` for an HTTP error
+    status, a body that is not an event stream, an ``error`` event in the
+    middle of the stream, and a connection that failed while the body was being
+    read (the transport's exception is the ``__cause__``). Not a
+    :class:`ParseError`: the provider or the network said no, the bytes were
+    not malformed.
+
+    Attributes:
+        message: the provider's message (or what went wrong, in our words).
+        status: the HTTP status, when the failure is one (None mid-stream).
+        type: the provider's error type (``"overloaded_error"``,
+            ``"invalid_request_error"``...), None if it gave none.
+        code: the provider's error code (``"rate_limit_exceeded"``...), or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        type: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        where = f"HTTP {status}" if status is not None else "the stream failed"
+        kinds = ", ".join(k for k in (type, code) if k)
+        super().__init__(f"{where}: {message}" + (f" ({kinds})" if kinds else ""))
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_stream_error, (self.message, self.status, self.type, self.code))
+
+
+def _rebuild_stream_error(
+    message: str, status: int | None, type: str | None, code: str | None
+) -> StreamError:
+    return StreamError(message, status=status, type=type, code=code)

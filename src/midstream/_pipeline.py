@@ -28,7 +28,7 @@ from typing import Any, Final, Protocol
 from ._errors import ErrorKind, LimitExceededError, ParseError
 from ._events import ContentDelta, Event, Finish, ObjectAbandoned, ObjectDone, TextDelta, Truncated
 from ._json_stream import JsonStream
-from ._tool_calls import TRUNCATION_REASONS, ToolCallAssembler, ToolsArg
+from ._tool_calls import TRUNCATION_REASONS, Format, ToolCallAssembler, ToolsArg
 
 __all__ = ["CUT_REASONS", "ProviderPipeline"]
 
@@ -478,9 +478,16 @@ class ProviderPipeline:
     """Provider events in; tool calls, content, and the content's fields out (sans-I/O)."""
 
     def __init__(
-        self, *, model: Any, json: bool | None, tools: ToolsArg, choice: int, keep_text: bool
+        self,
+        *,
+        model: Any,
+        json: bool | None,
+        tools: ToolsArg,
+        choice: int,
+        keep_text: bool,
+        format: Format = "auto",
     ) -> None:
-        self._calls = ToolCallAssembler(tools=tools)
+        self._calls = ToolCallAssembler(tools=tools, format=format)
         self._choice = choice
         self._reader: _Reader | None
         if model is not None:

@@ -36,7 +36,7 @@ from ._lifecycle import Lifecycle
 from ._options import check_limit
 from ._types import JSONValue
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "iter_sse", "iter_sse_json"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "SSEFrames", "iter_sse", "iter_sse_json"]
 
 #: Characters one event block may take, its lines counted without line ends
 #: (comments and unknown fields included), before :class:`LimitExceededError`.
@@ -261,6 +261,132 @@ class SSEDecoder(Lifecycle):
         return event
 
 
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+class SSEFrames:
+    """The raw-response path's SSE decoder: body bytes in, ``(event type, data)`` bytes out.
+
+    The same WHATWG rules as :class:`SSEDecoder` for what the raw path needs
+    (``event`` and ``data`` fields, comments, the three line ends, a leading
+    BOM, ``max_event_size``), with no :class:`ServerSentEvent` per event and no
+    text decoding: the ``data`` bytes go to the JSON decoder as they are (which
+    decodes UTF-8 once, itself), and the event type stays bytes (``b""`` when
+    the block has none). ``id`` and ``retry`` are skipped: nothing on this path
+    reconnects. Line ends are found with ``bytes.find`` over the new bytes only;
+    an unfinished line is kept as a list of pieces, joined once when it ends, so
+    an event cut into many reads is still copied once. Positions in errors are
+    byte offsets.
+    """
+
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self._max_event_size = check_limit("max_event_size", max_event_size)
+        self._head = b""  # the first bytes, until they show whether a BOM leads
+        self._bom_checked = False
+        self._skip_lf = False
+        self._partial: list[bytes] = []
+        self._partial_len = 0
+        self._offset = 0
+        self._line_no = 1
+        self._line_start = 0
+        self._block_chars = 0
+        self._event_type = b""
+        self._data: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes, bytes]]:
+        """The events this piece of the body completes, in order."""
+        if not self._bom_checked:
+            chunk = self._head + chunk
+            if len(chunk) < 3 and _BOM.startswith(chunk):
+                self._head = chunk  # maybe a BOM cut short: wait for more
+                return []
+            self._head = b""
+            self._bom_checked = True
+            if chunk.startswith(_BOM):
+                chunk = chunk[3:]
+        n = len(chunk)
+        if n == 0:
+            return []
+        events: list[tuple[bytes, bytes]] = []
+        base = self._offset
+        self._offset += n
+        i = 0
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[0] == 10:  # b"\n"
+                i = 1
+                self._line_start = base + 1
+        find = chunk.find
+        next_cr = find(b"\r", i)
+        next_lf = find(b"\n", i)
+        while next_cr >= 0 or next_lf >= 0:
+            if next_cr < 0 or 0 <= next_lf < next_cr:
+                start = next_lf
+                end = start + 1
+                next_lf = find(b"\n", end)
+            else:
+                start = next_cr
+                end = start + 1
+                if end < n and chunk[end] == 10:
+                    end += 1
+                    next_lf = find(b"\n", end)
+                elif end == n:
+                    self._skip_lf = True
+                next_cr = find(b"\r", end)
+            if self._partial:
+                self._partial.append(chunk[i:start])
+                line = b"".join(self._partial)
+                self._partial = []
+                self._partial_len = 0
+            else:
+                line = chunk[i:start]
+            size = len(line)
+            if size == 0:
+                self._block_chars = 0
+                if self._data:
+                    data = self._data
+                    events.append(
+                        (self._event_type, data[0] if len(data) == 1 else b"\n".join(data))
+                    )
+                    self._data = []
+                self._event_type = b""
+            else:
+                if size > self._max_event_size - self._block_chars:
+                    self._fail(self._max_event_size - self._block_chars)
+                self._block_chars += size
+                if line.startswith(b"data: "):
+                    self._data.append(line[6:])
+                elif line[0] != 58:  # b":" starts a comment
+                    self._field(line)
+            self._line_no += 1
+            self._line_start = base + end
+            i = end
+        if i < n:
+            self._partial.append(chunk[i:])
+            self._partial_len += n - i
+            if self._partial_len > self._max_event_size - self._block_chars:
+                self._fail(self._max_event_size - self._block_chars)
+        return events
+
+    def _field(self, line: bytes) -> None:
+        name, _, value = line.partition(b":")
+        if value.startswith(b" "):
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value)
+        elif name == b"event":
+            self._event_type = value
+
+    def _fail(self, column0: int) -> NoReturn:
+        raise LimitExceededError(
+            ErrorKind.SIZE_LIMIT,
+            f"server-sent event longer than max_event_size={self._max_event_size} bytes",
+            self._line_start + column0,
+            self._line_no,
+            column0 + 1,
+        )
+
+
 def iter_sse(
     chunks: Iterable[str | bytes], /, *, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
 ) -> Iterator[ServerSentEvent]:
@@ -311,9 +437,9 @@ def iter_sse_json(events: Iterable[ServerSentEvent], /) -> Iterator[JSONValue]:
         yield _loads(event)
 
 
-def _loads(event: ServerSentEvent) -> JSONValue:
+def _loads(event: ServerSentEvent, what: str = "") -> JSONValue:
     data = event.data
-    what = f"the data of SSE event {event.event!r}"
+    what = what or f"the data of SSE event {event.event!r}"
     try:
         value: JSONValue = json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

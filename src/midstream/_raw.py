@@ -1,0 +1,193 @@
+"""The raw-response path: a provider's HTTP body in, midstream events out, no SDK objects.
+
+The openai SDK spends tens of microseconds of CPU per chunk decoding SSE and
+building a pydantic ``ChatCompletionChunk`` that ``stream_events`` then only
+reads. Given the HTTP response instead (``with_streaming_response``, an httpx
+response, or the body's bytes), this path does per chunk only what the events
+need:
+
+* :class:`~midstream._sse.SSEFrames` (compiled) splits the bytes into events
+  with ``bytes.find``, keeping the ``data`` as bytes;
+* each event's data is decoded once by jiter (faster than ``json.loads`` on
+  these small objects: about 0.6 against 2 microseconds) straight from the bytes;
+* the dicts go to the :class:`~midstream._pipeline.ProviderPipeline`, whose
+  tool-call assembler reads dicts as its native input.
+
+:class:`WireReader` is that loop, sans-I/O, compiled with mypyc in wheels.
+``_raw_io`` opens the sources and drives it. Failures are
+:class:`~midstream.StreamError` (HTTP status, not an event stream, an ``error``
+event, the connection lost); a body that just stops ends in ``Truncated``
+through the pipeline's own rule. Events already yielded stand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from jiter import from_json
+
+from ._errors import ErrorKind, JsonSyntaxError, StreamError
+from ._events import Event, ServerSentEvent
+from ._pipeline import ProviderPipeline
+from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEFrames, _loads
+
+__all__ = ["FORMATS", "WireReader", "body_error", "provider_error"]
+
+#: The wire formats ``format=`` names (the assembler's names for them).
+FORMATS: Final = ("chat", "responses", "anthropic")
+
+#: How much of a failed or non-SSE body goes into its message.
+_ERROR_BODY_LIMIT: Final = 64 * 1024
+
+# --- what the provider says went wrong ------------------------------------------------------
+
+
+def provider_error(payload: Any, event_type: bytes | str = b"") -> StreamError | None:
+    """The error an event's decoded data reports, or None for an ordinary event.
+
+    OpenAI Chat Completions sends ``{"error": {"message", "type", "code"}}`` as
+    the data; Anthropic sends ``event: error`` with
+    ``{"type": "error", "error": {"type", "message"}}``; the Responses API an
+    ``error`` event with ``code`` and ``message`` at the top. The same shapes
+    are the JSON bodies of their HTTP error responses.
+    """
+    if type(payload) is not dict:
+        return None
+    error = payload.get("error")
+    if payload.get("type") == "error" or event_type in (b"error", "error"):
+        detail = error if isinstance(error, dict) else payload
+    elif error:  # even beside "choices" (OpenRouter): the openai SDK raises on it too
+        detail = error if isinstance(error, dict) else {"message": error}
+    else:
+        return None
+    message = detail.get("message")
+    kind = detail.get("type")
+    code = detail.get("code")
+    return StreamError(
+        message if isinstance(message, str) and message else "the provider sent an error",
+        type=kind if isinstance(kind, str) and kind != "error" else None,
+        code=str(code) if code is not None else None,
+    )
+
+
+def body_error(status: int, body: bytes, content_type: str) -> StreamError:
+    """The exception for an HTTP error response or a body that is not an event stream."""
+    text = body[:_ERROR_BODY_LIMIT].decode("utf-8", "replace").strip()
+    try:
+        payload = from_json(body) if body.lstrip()[:1] in (b"{", b"[") else None
+    except ValueError:
+        payload = None
+    found = provider_error(payload)
+    if status < 400:
+        what = f"the response is not an event stream (content-type {content_type or 'none'!r})"
+        detail = found.message if found is not None else text[:200]
+        return StreamError(
+            f"{what}: {detail}" if detail else what,
+            status=status,
+            type=found.type if found else None,
+            code=found.code if found else None,
+        )
+    if found is not None:
+        return StreamError(found.message, status=status, type=found.type, code=found.code)
+    return StreamError(text[:500] or "no body", status=status)
+
+
+def _not_sse(head: bytes) -> StreamError:
+    return StreamError(
+        f"the body is not an event stream: it begins {head[:80]!r}"
+    )
+
+
+# --- the loop, sans-I/O --------------------------------------------------------------------
+
+
+class WireReader:
+    """Bytes of an SSE body in, midstream events out (``feed``/``close``, no I/O).
+
+    Args:
+        pipeline: where the decoded events go.
+        max_event_size: the most bytes one SSE event block may take.
+    """
+
+    def __init__(self, pipeline: ProviderPipeline, max_event_size: int = DEFAULT_MAX_EVENT_SIZE):
+        self._frames = SSEFrames(max_event_size)
+        self._pipeline = pipeline
+        self._feed_payload = pipeline.feed
+        self._sniffed = False
+        self.received_bytes = 0
+        #: events decoded so far (the number of the failing one, in errors)
+        self.events_read = 0
+        #: the stream's terminator came (``data: [DONE]``)
+        self.done = False
+
+    def feed(self, data: Any) -> list[Event]:
+        """The events completed by this piece of the body, in stream order.
+
+        ``data`` is typed Any so that the compiled build, too, answers a wrong
+        type with the message below rather than mypyc's own.
+        """
+        chunk: bytes = data if type(data) is bytes else self._bytes(data)
+        self.received_bytes += len(chunk)
+        if not self._sniffed:
+            head = chunk.lstrip()
+            if not head:
+                self._frames.feed(chunk)  # blank lines: they dispatch nothing
+                return []
+            self._sniffed = True
+            if head[0] in b"{[<":
+                raise _not_sse(head)
+        frames = self._frames.feed(chunk)
+        if not frames:
+            return []
+        if len(frames) == 1:  # the common chunk: one event
+            kind, data = frames[0]
+            payload = self._decode(kind, data)
+            if payload is None:
+                return []
+            return self._feed_payload(payload)
+        out: list[Event] = []
+        for kind, data in frames:
+            payload = self._decode(kind, data)
+            if payload is not None:
+                out += self._feed_payload(payload)
+        return out
+
+    def close(self) -> list[Event]:
+        """The end of the body: the pipeline's last events (``Truncated`` if unfinished)."""
+        return self._pipeline.close()
+
+    def _decode(self, kind: bytes, data: bytes) -> Any:
+        self.events_read += 1
+        try:
+            payload = from_json(data, allow_inf_nan=False)
+        except ValueError:
+            if data.strip() == b"[DONE]":
+                self.done = True
+                return None
+            # Not JSON (or not UTF-8): the SSE decoder's own JSON path says where.
+            name = kind.decode("utf-8", "replace") or "message"
+            event = ServerSentEvent(name, data.decode("utf-8", "replace"), "", None)
+            payload = _loads(event, f"the data of SSE event {self.events_read}")
+        if type(payload) is not dict:
+            raise JsonSyntaxError(
+                ErrorKind.UNEXPECTED_CHARACTER,
+                f"the data of SSE event {self.events_read} is not a JSON object",
+                0,
+                1,
+                1,
+            )
+        if "error" in payload or kind == b"error" or payload.get("type") == "error":
+            error = provider_error(payload, kind)
+            if error is not None:
+                raise error
+        return payload
+
+    @staticmethod
+    def _bytes(chunk: Any) -> bytes:
+        if isinstance(chunk, (bytearray, memoryview)):
+            return bytes(chunk)
+        raise TypeError(
+            "the raw-response path reads the bytes of the HTTP body; got a"
+            f" {type(chunk).__name__} (without format=, stream_events() takes"
+            " SDK events and dicts)"
+        )

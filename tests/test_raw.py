@@ -1,0 +1,509 @@
+"""The raw-response path: a provider's HTTP body read without the SDK's objects.
+
+End to end against the real loopback server of ``_sse_server`` (no mocked
+transport): the same events as the SDK-object path for every recorded stream,
+closing early reaches the server, errors, resets, idle timeouts. Then the
+compiled pieces on their own: ``SSEFrames`` against the WHATWG ``SSEDecoder``
+under every chunking, and ``WireReader``'s bounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from _sse_server import RecordingServer, load_corpus, sse_bytes
+from helpers import shared_path
+from midstream import (
+    ContentDelta,
+    LimitExceededError,
+    SSEDecoder,
+    StreamError,
+    StreamTimeout,
+    Truncated,
+    astream_events,
+    stream_events,
+)
+from midstream._raw import WireReader
+from midstream._sse import SSEFrames
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+FORMAT = {"openai.chat.completions": "chat", "openai.responses": "responses",
+          "anthropic.messages": "anthropic"}
+SID = "openai-python:test_parse_pydantic_model:15ae68f7"  # a JSON answer in ~20 chunks
+
+
+def _norm(events: list[Any]) -> list[Any]:
+    """Events made comparable: an exception inside one compares by type and message."""
+    out = []
+    for ev in events:
+        error = getattr(ev, "error", None)
+        if isinstance(error, BaseException):
+            out.append((type(ev).__name__, ev.choice, ev.index, ev.raw, repr(error)))
+        else:
+            out.append(ev)
+    return out
+
+
+def _collect(events: Iterator[Any]) -> tuple[list[Any], BaseException | None]:
+    got: list[Any] = []
+    try:
+        for ev in events:
+            got.append(ev)
+    except Exception as exc:
+        return got, exc
+    return got, None
+
+
+def _tcp_pieces(seed: str) -> Any:
+    """Cut a body into random TCP-sized writes: mostly small, some up to a segment."""
+    rng = random.Random(seed)
+
+    def split(body: bytes) -> list[bytes]:
+        pieces, i = [], 0
+        while i < len(body):
+            n = rng.choice((1, 7, 100, 512, 1460, 1460, 4000, 16384))
+            pieces.append(body[i : i + n])
+            i += n
+        return pieces
+
+    return split
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, dict[str, Any]]:
+    return load_corpus(shared_path("corpus", "real"))
+
+
+@pytest.fixture(scope="module")
+def server(corpus: dict[str, Any]) -> Iterator[RecordingServer]:
+    with RecordingServer(corpus) as srv:
+        yield srv
+
+
+@pytest.fixture
+def srv(server: RecordingServer) -> RecordingServer:
+    server.reset()
+    return server
+
+
+def _openai(srv: RecordingServer, *, async_: bool = False, **kw: Any) -> Any:
+    openai = pytest.importorskip("openai")
+    cls = openai.AsyncOpenAI if async_ else openai.OpenAI
+    return cls(base_url=srv.url + "/v1", api_key="test-key", max_retries=0, timeout=10, **kw)
+
+
+def _anthropic(srv: RecordingServer, *, async_: bool = False) -> Any:
+    anthropic = pytest.importorskip("anthropic")
+    cls = anthropic.AsyncAnthropic if async_ else anthropic.Anthropic
+    return cls(base_url=srv.url, api_key="test-key", max_retries=0, timeout=10)
+
+
+def _httpx() -> Any:
+    """The httpx the SDKs use (``httpx2`` where the openai SDK moved to it)."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:
+        return pytest.importorskip("httpx")
+
+
+def _calls(clients: tuple[Any, Any], api: str, sid: str) -> tuple[Any, Any]:
+    """(the SDK's stream call, its with_streaming_response call) for a wire format."""
+    openai, anthropic = clients
+    if api == "anthropic.messages":
+        messages = anthropic.messages
+        kw: dict[str, Any] = {"model": sid, "max_tokens": 100, "messages": MESSAGES}
+    elif api == "openai.responses":
+        messages = openai.responses
+        kw = {"model": sid, "input": "hi"}
+    else:
+        messages = openai.chat.completions
+        kw = {"model": sid, "messages": MESSAGES}
+
+    def sdk() -> Any:
+        return messages.create(stream=True, **kw)
+
+    def raw() -> Any:
+        return messages.with_streaming_response.create(stream=True, **kw)
+
+    return sdk, raw
+
+
+def _has_error_event(stream: dict[str, Any]) -> bool:
+    return any(ev.get("type") == "error" or ev.get("error") for ev in stream["events"])
+
+
+def _check_same(sdk: tuple[list[Any], Any], raw: tuple[list[Any], Any], error: bool) -> None:
+    sdk_events, sdk_exc = sdk
+    raw_events, raw_exc = raw
+    if not error:
+        assert sdk_exc is None and raw_exc is None, (sdk_exc, raw_exc)
+        assert _norm(raw_events) == _norm(sdk_events)
+        return
+    # An error event: the raw path stops there with StreamError; what it gave
+    # before is what the SDK path gave (the SDK raises its own error, or, for a
+    # Responses ``error`` event, goes on to ``response.failed``).
+    assert isinstance(raw_exc, StreamError), raw_exc
+    assert raw_exc.message and raw_exc.status is None
+    assert _norm(raw_events) == _norm(sdk_events)[: len(raw_events)]
+
+
+# --- every recorded stream: the same events as the SDK's objects --------------------------------
+
+
+@pytest.mark.shared
+def test_every_recorded_stream_gives_the_sdk_paths_events(
+    srv: RecordingServer, corpus: dict[str, Any]
+) -> None:
+    assert len(corpus) > 100
+    clients = (_openai(srv), _anthropic(srv))
+    for sid, stream in corpus.items():
+        srv.split = _tcp_pieces(sid)
+        sdk_call, raw_call = _calls(clients, stream["api"], sid)
+        sdk = _collect(stream_events(sdk_call()))
+        raw = _collect(stream_events(raw_call()))
+        try:
+            _check_same(sdk, raw, _has_error_event(stream))
+        except AssertionError as exc:
+            raise AssertionError(f"{sid}: {exc}") from None
+
+
+@pytest.mark.shared
+def test_async_recorded_streams_give_the_sdk_paths_events(
+    srv: RecordingServer, corpus: dict[str, Any]
+) -> None:
+    async def collect(events: AsyncIterator[Any]) -> tuple[list[Any], Any]:
+        got: list[Any] = []
+        try:
+            async for ev in events:
+                got.append(ev)
+        except Exception as exc:
+            return got, exc
+        return got, None
+
+    async def main() -> None:
+        clients = (_openai(srv, async_=True), _anthropic(srv, async_=True))
+        for sid, stream in list(corpus.items())[::7]:
+            srv.split = _tcp_pieces(sid)
+            sdk_call, raw_call = _calls(clients, stream["api"], sid)
+            sdk = await collect(astream_events(await sdk_call()))
+            raw = await collect(astream_events(raw_call()))
+            try:
+                _check_same(sdk, raw, _has_error_event(stream))
+            except AssertionError as exc:
+                raise AssertionError(f"{sid}: {exc}") from None
+
+    asyncio.run(main())
+
+
+@pytest.mark.shared
+def test_async_raw_path_over_aiohttp(srv: RecordingServer, corpus: dict[str, Any]) -> None:
+    openai = pytest.importorskip("openai")
+    pytest.importorskip("aiohttp")
+
+    async def main() -> None:
+        client = openai.AsyncOpenAI(
+            base_url=srv.url + "/v1", api_key="k", max_retries=0,
+            http_client=openai.DefaultAioHttpClient(),
+        )
+        async with client:
+            for sid in [s for s, v in corpus.items() if v["api"] != "anthropic.messages"][:20]:
+                srv.split = _tcp_pieces(sid)
+                call = (
+                    client.responses.with_streaming_response.create(model=sid, input="hi",
+                                                                    stream=True)
+                    if corpus[sid]["api"] == "openai.responses"
+                    else client.chat.completions.with_streaming_response.create(
+                        model=sid, messages=MESSAGES, stream=True)
+                )
+                got = [ev async for ev in astream_events(call)]
+                if not _has_error_event(corpus[sid]):
+                    assert _norm(got) == _norm(list(stream_events(corpus[sid]["events"])))
+
+    asyncio.run(main())
+
+
+@pytest.mark.shared
+def test_an_httpx_response_and_plain_bytes(srv: RecordingServer, corpus: dict[str, Any]) -> None:
+    httpx = _httpx()
+    expected = _norm(list(stream_events(corpus[SID]["events"])))
+    with httpx.Client() as client, client.stream(
+        "POST", srv.url + "/v1/chat/completions", json={"model": SID}
+    ) as response:
+        assert _norm(list(stream_events(response))) == expected
+    body = b"".join(sse_bytes(corpus[SID]))
+    pieces = _tcp_pieces("x")(body)
+    assert _norm(list(stream_events(iter(pieces), format="chat"))) == expected
+
+    async def agen() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+
+    async def main() -> list[Any]:
+        return [ev async for ev in astream_events(agen(), format="chat")]
+
+    assert _norm(asyncio.run(main())) == expected
+
+
+def test_stream_error_keeps_its_fields_through_pickle() -> None:
+    import pickle
+
+    error = StreamError("Overloaded", status=529, type="overloaded_error", code="c")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.message, copy.status, copy.type, copy.code) == ("Overloaded", 529,
+                                                                 "overloaded_error", "c")
+    assert str(copy) == str(error) == "HTTP 529: Overloaded (overloaded_error, c)"
+
+
+def test_format_is_checked_and_bytes_are_required() -> None:
+    with pytest.raises(ValueError, match="format must be one of"):
+        stream_events([b""], format="gemini")
+    with pytest.raises(TypeError, match="bytes of the HTTP body"):
+        list(stream_events([{"choices": []}], format="chat"))
+
+
+# --- closing early reaches the server -----------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_break_closes_the_connection(srv: RecordingServer) -> None:
+    srv.hold_after = 6
+    with _openai(srv).chat.completions.with_streaming_response.create(
+        model=SID, messages=MESSAGES, stream=True
+    ) as response:
+        for ev in stream_events(response):
+            if isinstance(ev, ContentDelta):
+                break
+        assert response.http_response.is_closed
+    assert srv.disconnected.wait(5), "the server never saw the client go away"
+
+    srv.reset()
+    srv.hold_after = 6
+    manager = _openai(srv).chat.completions.with_streaming_response.create(
+        model=SID, messages=MESSAGES, stream=True
+    )
+    events = stream_events(manager)
+    next(events)
+    events.close()
+    assert srv.disconnected.wait(5)
+
+
+@pytest.mark.shared
+def test_async_break_closes_the_connection(srv: RecordingServer) -> None:
+    async def main() -> None:
+        srv.hold_after = 6
+        manager = _openai(srv, async_=True).chat.completions.with_streaming_response.create(
+            model=SID, messages=MESSAGES, stream=True
+        )
+        events = astream_events(manager)
+        async for ev in events:
+            if isinstance(ev, ContentDelta):
+                break
+        await events.aclose()  # type: ignore[attr-defined]
+        assert await asyncio.to_thread(srv.disconnected.wait, 5)
+
+    asyncio.run(main())
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def _script(srv: RecordingServer, *blocks: bytes | str) -> None:
+    srv.script = [b.encode() if isinstance(b, str) else b for b in blocks]
+
+
+def _chat(text: str | None = None, finish: str | None = None) -> str:
+    delta = {"content": text} if text is not None else {}
+    chunk = {"object": "chat.completion.chunk",
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return f"data: {json.dumps(chunk)}\n\n"
+
+
+def _post(path: str, srv: RecordingServer) -> Any:
+    httpx = _httpx()
+    client = httpx.Client()
+    return client, client.stream("POST", srv.url + path, json={"model": "x"})
+
+
+def _raw_events(srv: RecordingServer, **kw: Any) -> tuple[list[Any], Any]:
+    client, manager = _post("/v1/chat/completions", srv)
+    with client, manager as response:
+        return _collect(stream_events(response, **kw))
+
+
+@pytest.mark.shared
+def test_an_http_error_status_gives_the_providers_message(srv: RecordingServer) -> None:
+    srv.status = 429
+    srv.content_type = "application/json"
+    _script(srv, json.dumps({"error": {"message": "Rate limit reached", "type": "requests",
+                                       "code": "rate_limit_exceeded"}}))
+    events, exc = _raw_events(srv)
+    assert events == []
+    assert isinstance(exc, StreamError)
+    assert (exc.status, exc.message, exc.code) == (429, "Rate limit reached",
+                                                   "rate_limit_exceeded")
+    assert "HTTP 429: Rate limit reached" in str(exc)
+
+    srv.reset()
+    srv.status = 529
+    srv.content_type = "application/json"
+    _script(srv, '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}')
+    _events, exc = _raw_events(srv)
+    assert isinstance(exc, StreamError)
+    assert (exc.status, exc.type, exc.message) == (529, "overloaded_error", "Overloaded")
+
+
+@pytest.mark.shared
+def test_a_body_that_is_not_an_event_stream(srv: RecordingServer) -> None:
+    srv.content_type = "application/json"
+    _script(srv, '{"id": "chatcmpl-1", "choices": [{"message": {"content": "hi"}}]}')
+    _events, exc = _raw_events(srv)
+    assert isinstance(exc, StreamError) and exc.status == 200
+    assert "not an event stream (content-type 'application/json')" in str(exc)
+
+    srv.reset()  # no telling content type: the first byte tells
+    srv.content_type = "text/plain"
+    _script(srv, "  ", '{"choices": []}\n')
+    _events, exc = _raw_events(srv)
+    assert isinstance(exc, StreamError) and "not an event stream" in str(exc)
+
+
+@pytest.mark.shared
+def test_an_error_event_mid_stream(srv: RecordingServer) -> None:
+    err = {"error": {"message": "The server had an error", "type": "server_error", "code": None}}
+    _script(srv, _chat("Hel"), _chat("lo"), f"data: {json.dumps(err)}\n\n", _chat(" more"))
+    events, exc = _raw_events(srv)
+    assert events == [ContentDelta(0, "Hel"), ContentDelta(0, "lo")]
+    assert isinstance(exc, StreamError)
+    assert (exc.status, exc.type, exc.message) == (None, "server_error", "The server had an error")
+
+    srv.reset()
+    start = {"type": "message_start", "message": {"id": "m", "content": []}}
+    block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text",
+                                                                         "text": ""}}
+    delta = {"type": "content_block_delta", "index": 0,
+             "delta": {"type": "text_delta", "text": "Hi"}}
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    _script(srv, *(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n"
+                   for e in (start, block, delta, error)))
+    client, manager = _post("/v1/messages", srv)
+    with client, manager as response:
+        events, exc = _collect(stream_events(response))
+    assert events == [ContentDelta(0, "Hi")]
+    assert isinstance(exc, StreamError)
+    assert (exc.type, exc.message) == ("overloaded_error", "Overloaded")
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("ending", ["reset", "cut"])
+def test_a_lost_connection_raises_and_what_came_stands(srv: RecordingServer, ending: str) -> None:
+    _script(srv, _chat("Hel"), _chat("lo"))
+    srv.ending = ending
+    events, exc = _raw_events(srv)
+    assert events == [ContentDelta(0, "Hel"), ContentDelta(0, "lo")]
+    assert isinstance(exc, StreamError) and exc.__cause__ is not None
+    assert "the connection failed after" in str(exc)
+
+
+@pytest.mark.shared
+def test_a_stream_without_its_end_is_truncated(srv: RecordingServer) -> None:
+    _script(srv, _chat("Hel"), _chat("lo"))  # no finish_reason, no [DONE]: a clean end
+    events, exc = _raw_events(srv)
+    assert exc is None
+    assert events == [ContentDelta(0, "Hel"), ContentDelta(0, "lo"), Truncated(0, None, None)]
+
+
+@pytest.mark.shared
+def test_idle_timeout_on_a_slow_server(srv: RecordingServer) -> None:
+    srv.hold_after = 6  # then nothing, until the client goes away
+    manager = _openai(srv).chat.completions.with_streaming_response.create(
+        model=SID, messages=MESSAGES, stream=True
+    )
+    seen: list[Any] = []
+    with pytest.raises(StreamTimeout) as info:
+        for ev in stream_events(manager, idle_timeout=0.3):
+            seen.append(ev)
+    assert info.value.events == seen
+    assert info.value.received == '{"city":"San Francisco'
+    assert srv.disconnected.wait(5)
+
+    async def main() -> None:
+        srv.reset()
+        srv.hold_after = 6
+        manager = _openai(srv, async_=True).chat.completions.with_streaming_response.create(
+            model=SID, messages=MESSAGES, stream=True
+        )
+        with pytest.raises(StreamTimeout) as info:
+            async for _ev in astream_events(manager, idle_timeout=0.3):
+                pass
+        assert info.value.received == '{"city":"San Francisco'
+        assert await asyncio.to_thread(srv.disconnected.wait, 5)
+
+    asyncio.run(main())
+
+
+# --- the compiled pieces on their own -----------------------------------------------------------
+
+
+_LINES = st.lists(
+    st.one_of(
+        st.sampled_from(["", ":comment", "event: delta", "event:error", "id: 7", "retry: 10",
+                         "data", "data:", "data: [DONE]", "bogus: field", "data:x:y"]),
+        st.text(alphabet="ab {}\":é€😀", max_size=12).map(lambda t: "data: " + t),
+    ),
+    max_size=12,
+)
+
+
+@given(lines=_LINES, ends=st.lists(st.sampled_from(["\n", "\r", "\r\n"]), min_size=1),
+       bom=st.booleans(), data=st.data())
+def test_sse_frames_match_the_whatwg_decoder(
+    lines: list[str], ends: list[str], bom: bool, data: st.DataObject
+) -> None:
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines)) + "\n"
+    body = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    expected = [(ev.event, ev.data) for ev in SSEDecoder().feed(body)]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(body)), max_size=8)))
+    frames = SSEFrames()
+    got = []
+    for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True):
+        got += frames.feed(body[a:b])
+    assert [(k.decode() or "message", d.decode()) for k, d in got] == expected
+
+
+def test_sse_frames_bound_an_event() -> None:
+    frames = SSEFrames(max_event_size=10)
+    assert frames.feed(b"data: 1234\n\n") == [(b"", b"1234")]
+    with pytest.raises(LimitExceededError, match="max_event_size=10 bytes"):
+        for _ in range(3):
+            frames.feed(b"data: 12345")
+
+
+def test_sse_frames_copy_a_long_line_once() -> None:
+    """An event cut into many reads is kept as pieces and joined once (linear)."""
+    frames = SSEFrames()
+    for _ in range(1000):
+        assert frames.feed(b"x" * 1000) == []
+    assert len(frames._partial) == 1000  # pieces, never re-joined per read
+    assert frames.feed(b"\n\n") == []  # a line with no colon: a field named "xxx...", ignored
+
+
+def test_wire_reader_json_errors_say_where() -> None:
+    from midstream import JsonSyntaxError
+    from midstream._pipeline import ProviderPipeline
+
+    pipeline = ProviderPipeline(model=None, json=None, tools=None, choice=0, keep_text=False)
+    reader = WireReader(pipeline)
+    assert reader.feed(_chat("a").encode()) == [ContentDelta(0, "a")]
+    with pytest.raises(JsonSyntaxError, match="is not JSON") as info:
+        reader.feed(b'data: {"choices": [}\n\n')
+    assert info.value.offset == 13

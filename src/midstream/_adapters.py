@@ -547,6 +547,21 @@ def _is_amanager(source: Any) -> bool:
     return hasattr(source, "__aenter__") and not hasattr(source, "__aiter__")
 
 
+def _pipeline(
+    model: Any,
+    json: bool | None,
+    tools: ToolsArg,
+    choice: int,
+    idle_timeout: float | None,
+    format: str | None,
+) -> ProviderPipeline:
+    """The sans-I/O pipeline behind one call of :func:`stream_events` or its async twin."""
+    return ProviderPipeline(
+        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
+        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
+    )
+
+
 def stream_events(
     source: Any,
     /,
@@ -561,86 +576,39 @@ def stream_events(
     """Midstream events from a provider's stream: content, JSON fields, tool calls.
 
     Args:
-        source: what the SDK returned: ``client.chat.completions.create(...,
-            stream=True)``, ``client.responses.create(..., stream=True)``, the
-            manager from ``client.chat.completions.stream(...)`` or
-            ``client.responses.stream(...)`` (entered and exited here),
-            Anthropic's ``client.messages.create(..., stream=True)`` or
-            ``client.messages.stream(...)``; or any iterable of such events as
-            objects or dicts (e.g. the JSON data of an SSE stream). The openai
-            package is not imported: objects are read by their fields.
-            Or the raw HTTP response, read without the SDK's objects (much
-            less CPU per chunk): ``client.chat.completions.with_streaming_response
-            .create(..., stream=True)`` (likewise ``responses`` and Anthropic's
-            ``messages``), the ``APIResponse`` it gives, an httpx response opened
-            for streaming, or any iterable of the body's bytes with ``format=``.
-        model: a pydantic model (or any type ``ModelStream`` accepts) that the
-            content's JSON value must validate into: its JSON events come with
-            :class:`FieldValidated` / :class:`FieldInvalid`. By default
-            (``json=None``) the value is *found* in the content: the first
-            JSON object or array in it, as :class:`ObjectExtractor` finds
-            them, so the whole content, a ```` ```json ```` fenced block, or a
-            value after a sentence ("Here it is:\n```json\n{...}\n```") all
-            validate, while they stream. Text around the value is just
-            content (ContentDelta); a candidate that turns out not to be JSON
-            after its events were given is withdrawn by an
-            :class:`ObjectAbandoned` (the next one's events follow). Content
-            with no object or array must be one JSON value as a whole (a
-            scalar type), read at the finish. Content that is plain JSON
-            gives exactly the events of ``json=True``.
-        json: parse the content as JSON. None (default), without ``model``:
-            when it starts with ``{`` or ``[``, up to the end of that value
-            (what follows is text); if it turns out not to be JSON, parsing
-            stops there, an :class:`ObjectAbandoned` says so (the JSON events
-            already given stay valid, no ValueDone follows) and the content
-            goes on as ContentDelta only. None with ``model``: found, see
-            above. True: the content must be exactly one JSON value (anything
-            else raises :class:`ParseError`), the strict mode. False: never
-            parse (with ``model``, which needs the JSON, the same as True).
-        tools: models or tool definitions to validate tool calls against (see
-            :class:`ToolCallAssembler`).
+        source: what the SDK returned (a ``create(..., stream=True)`` stream, a
+            ``.stream(...)`` manager, entered and exited here), any iterable of
+            such events as objects or dicts, or the raw HTTP response read
+            without the SDK's objects (``...with_streaming_response.create()``,
+            its ``APIResponse``, an httpx response, or body bytes with ``format=``).
+        model: a pydantic model the content's JSON value validates into
+            (:class:`FieldValidated` / :class:`FieldInvalid`); by default the
+            value is *found* in the content (``_pipeline`` has the rules).
+        json: None (default): without ``model``, content starting with ``{`` or
+            ``[`` is parsed to the end of that value (:class:`ObjectAbandoned`
+            if it is not JSON after all). True: exactly one JSON value. False:
+            never parse (with ``model``, the same as True).
+        tools: models or tool definitions to validate tool calls against.
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
         idle_timeout: seconds to wait for each event before raising
             :class:`StreamTimeout` (the source is closed first).
-        format: ``"chat"``, ``"responses"`` or ``"anthropic"``: ``source``
-            yields the raw bytes of an SSE body in that wire format. Not needed
-            for an SDK or httpx response (every format is told apart by its
-            events).
+        format: the wire format of raw body bytes (``"chat"``, ``"anthropic"``...).
 
-    Yields:
-        :class:`ContentDelta`, :class:`ToolCallStart`,
-        :class:`ToolArgumentsDelta`, :class:`ToolCallDone`,
-        :class:`ToolCallError`, :class:`Finish` in stream order; after each
-        ContentDelta, the JSON events (and validation events) of its text. A
-        choice that ended on a limit (``length``, ``max_tokens``, ...), a
-        filter, a failure, or not at all (the stream just stopped) gets a
-        :class:`Truncated` event; what it left unfinished gets no ValueDone,
-        and its unfinished tool calls end in :class:`ToolCallError`.
+    Returns:
+        The events in stream order (content, its JSON and validation events,
+        tool calls, :class:`Finish`; :class:`Truncated` for a choice cut or
+        never finished), as an iterator that is also a context manager:
+        ``with stream_events(...) as events:`` closes the source however the
+        block ends (the module docstring says when a bare loop closes it).
 
     Raises:
-        ParseError: the content is not the JSON it should be, or the choice
-            finished normally with its JSON unfinished (with ``model``: no
-            value found, or the one begun left open). The message begins
-            ``content of choice N:``; offsets count characters of the content.
-        pydantic.ValidationError: the finished content does not validate.
-        StreamTimeout: see ``idle_timeout``.
-        StreamError: from a raw response: an HTTP error status, a body that is
-            not an event stream, an ``error`` event, the connection lost.
-
-    Stopping the loop early (``break``, an exception, closing the result)
-    closes the source, so the HTTP response is closed and generation stops.
-    The result is also a context manager: ``with stream_events(...) as
-    events:`` closes the source when the block ends, even if the loop did not
-    run to the end or the result was kept in a variable (a result kept in a
-    variable and left with ``break`` outside ``with`` stays open until it is
-    closed or collected). A bare ``for`` over the call closes at the ``break``.
+        ParseError: the content is not the JSON it should be (``content of
+            choice N: ...``). pydantic.ValidationError: it does not validate.
+        StreamTimeout: see ``idle_timeout``. StreamError: from a raw response.
     """
     idle_timeout = check_seconds("idle_timeout", idle_timeout)
     wire = _raw_io.is_wire(source, format)
-    pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
-        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
-    )
+    pipeline = _pipeline(model, json, tools, choice, idle_timeout, format)
     if wire:
         # The response manager is entered by the generator: nothing to close before it runs.
         return EventIterator(
@@ -695,10 +663,7 @@ def astream_events(
     """
     idle_timeout = check_seconds("idle_timeout", idle_timeout)
     wire = _raw_io.is_wire(source, format)
-    pipeline = ProviderPipeline(
-        model=model, json=json, tools=tools, choice=choice, keep_text=idle_timeout is not None,
-        format=format or "auto",  # type: ignore[arg-type]  # checked by is_wire
-    )
+    pipeline = _pipeline(model, json, tools, choice, idle_timeout, format)
     if wire:
         return AsyncEventIterator(
             _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing), _Ending()

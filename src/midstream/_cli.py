@@ -325,6 +325,22 @@ def _load_schema(spec: str) -> Any:
     return obj
 
 
+def _chat_request(args: argparse.Namespace, schema: Any) -> dict[str, Any]:
+    """The Chat Completions request of ``midstream chat``: messages, model, schema."""
+    messages: list[Any] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": " ".join(args.prompt)})
+    model = args.model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
+    request: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
+    if schema is not None:
+        request["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        }
+    return request
+
+
 def _cmd_chat(args: argparse.Namespace) -> int:
     key = os.environ.get("OPENAI_API_KEY")
     base_url = os.environ.get("OPENAI_BASE_URL")
@@ -346,19 +362,9 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from ._adapters import stream_events
     from ._demo import ChatView
 
-    model = args.model or os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
     # Local servers take any key; the SDK insists on one.
     client = openai.OpenAI(api_key=key or "not-needed", base_url=base_url, max_retries=0)
-    messages: list[Any] = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
-    messages.append({"role": "user", "content": " ".join(args.prompt)})
-    request: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
-    if schema is not None:
-        request["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
-        }
+    request = _chat_request(args, schema)
     where = base_url or "api.openai.com"
     live = not args.jsonl and sys.stdout.isatty()
     view = ChatView(sys.stdout, ansi=not os.environ.get("NO_COLOR"), json=schema is not None)

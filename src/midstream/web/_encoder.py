@@ -11,9 +11,9 @@ document.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .._events import (
     BadRecord,
@@ -96,52 +96,66 @@ class Encoder:
 
     def encode_one(self, ev: Event | TextUnit) -> Message | None:
         """The message of one event, or None (an event whose content the client has)."""
+        # Events are final classes (code matches on the exact class), so the
+        # exact type picks the family; events of the transport
+        # (ServerSentEvent) have none: nothing for a page.
+        family = _FAMILIES.get(type(ev))
+        return None if family is None else family(self, ev)
+
+    def _json(self, ev: Any) -> Message | None:
         m = self._msg
         if isinstance(ev, StringDelta):
             return m("append", path=list(ev.path), text=ev.text) if ev.text else None
         if isinstance(ev, ValueStart):
             return m("start", path=list(ev.path), kind=ev.kind)
-        if isinstance(ev, ValueDone):
-            self._done_path, self._done_value = ev.path, ev.value
-            if isinstance(ev.value, (dict, list, str)):
-                return m("done", path=list(ev.path))
-            return m("set", path=list(ev.path), value=ev.value)
-        if isinstance(ev, FieldValidated):
-            raw = self._done_value if ev.path == self._done_path else None
-            msg = m("valid", path=list(ev.path))
-            if not isinstance(raw, (dict, list)):  # a container is never dumped or resent
-                value = to_jsonable(ev.value)
-                changed = value != raw or type(value) is not type(raw)
-                if changed and not isinstance(value, (dict, list)):
-                    msg["value"] = value
-            return msg
+        self._done_path, self._done_value = ev.path, ev.value  # a ValueDone
+        if isinstance(ev.value, (dict, list, str)):
+            return m("done", path=list(ev.path))
+        return m("set", path=list(ev.path), value=ev.value)
+
+    def _field(self, ev: Any) -> Message:
         if isinstance(ev, FieldInvalid):
-            return m("invalid", path=list(ev.path), errors=clean_errors(ev.errors))
-        if isinstance(ev, (ContentDelta, TextDelta, RefusalDelta, ReasoningDelta)):
-            return self._text(ev)
+            return self._msg("invalid", path=list(ev.path), errors=clean_errors(ev.errors))
+        raw = self._done_value if ev.path == self._done_path else None
+        msg = self._msg("valid", path=list(ev.path))
+        if not isinstance(raw, (dict, list)):  # a container is never dumped or resent
+            value = to_jsonable(ev.value)
+            changed = value != raw or type(value) is not type(raw)
+            if changed and not isinstance(value, (dict, list)):
+                msg["value"] = value
+        return msg
+
+    def _tool(self, ev: Any) -> Message | None:
+        m, call = self._msg, [ev.choice, ev.index]
         if isinstance(ev, ToolCallStart):
-            return m("tool_start", call=[ev.choice, ev.index], id=ev.id, name=ev.name)
+            return m("tool_start", call=call, id=ev.id, name=ev.name)
         if isinstance(ev, ToolArgumentsDelta):
-            return m("tool_append", call=[ev.choice, ev.index], text=ev.text) if ev.text else None
+            return m("tool_append", call=call, text=ev.text) if ev.text else None
         if isinstance(ev, ToolCallDone):
-            return m("tool_done", call=[ev.choice, ev.index], arguments=to_jsonable(ev.arguments))
-        if isinstance(ev, ToolCallError):
-            return m("tool_error", call=[ev.choice, ev.index], error=str(ev.error))
+            return m("tool_done", call=call, arguments=to_jsonable(ev.arguments))
+        return m("tool_error", call=call, error=str(ev.error))
+
+    def _block(self, ev: Any) -> Message | None:
+        m = self._msg
         if isinstance(ev, CodeBlockStart):
             return m("code_start", index=ev.index, lang=ev.lang, info=ev.info)
         if isinstance(ev, CodeDelta):
             return m("code_append", index=ev.index, text=ev.text) if ev.text else None
-        if isinstance(ev, CodeBlockDone):
-            error = None if ev.error is None else str(ev.error)
-            return m("code_done", index=ev.index, closed=ev.closed, error=error)
+        error = None if ev.error is None else str(ev.error)
+        return m("code_done", index=ev.index, closed=ev.closed, error=error)
+
+    def _item(self, ev: Any) -> Message:
+        m = self._msg
         if isinstance(ev, ObjectDone):
             return m("item", index=ev.index, value=to_jsonable(ev.value))
         if isinstance(ev, ItemInvalid):
             return m("item_invalid", index=ev.index, errors=clean_errors(ev.errors))
         if isinstance(ev, BadRecord):
             return m("item_error", index=ev.index, error=str(ev.error))
-        if isinstance(ev, ObjectAbandoned):
-            return m("item_abandoned", index=ev.index)
+        return m("item_abandoned", index=ev.index)
+
+    def _outcome(self, ev: Any) -> Message:
+        m = self._msg
         if isinstance(ev, TextUnit):
             return m("unit", kind=ev.kind, text=ev.text)
         if isinstance(ev, Finish):
@@ -151,9 +165,7 @@ class Encoder:
                      total_tokens=ev.total_tokens, model=ev.model)
         if isinstance(ev, ProviderError):
             return m("error", message=ev.message, error_type=ev.type, code=ev.code)
-        if isinstance(ev, Truncated):
-            return m("truncated", choice=ev.choice, reason=ev.reason)
-        return None  # events of the transport (ServerSentEvent): nothing for a page
+        return m("truncated", choice=ev.choice, reason=ev.reason)
 
     def _text(self, ev: ContentDelta | TextDelta | RefusalDelta | ReasoningDelta) -> Message | None:
         if not ev.text:
@@ -175,3 +187,17 @@ class Encoder:
         """The message of a stream that failed: what was sent before it stands."""
         return self._msg("error", message=str(exc) or type(exc).__name__,
                          error_type=type(exc).__name__)
+
+
+#: Event class -> the Encoder method that writes its message.
+_FAMILIES: Final[dict[type, Callable[[Encoder, Any], Message | None]]] = {
+    **dict.fromkeys((StringDelta, ValueStart, ValueDone), Encoder._json),
+    **dict.fromkeys((FieldValidated, FieldInvalid), Encoder._field),
+    **dict.fromkeys((ContentDelta, TextDelta, RefusalDelta, ReasoningDelta), Encoder._text),
+    **dict.fromkeys(
+        (ToolCallStart, ToolArgumentsDelta, ToolCallDone, ToolCallError), Encoder._tool
+    ),
+    **dict.fromkeys((CodeBlockStart, CodeDelta, CodeBlockDone), Encoder._block),
+    **dict.fromkeys((ObjectDone, ItemInvalid, BadRecord, ObjectAbandoned), Encoder._item),
+    **dict.fromkeys((TextUnit, Finish, Usage, ProviderError, Truncated), Encoder._outcome),
+}

@@ -15,6 +15,7 @@ import datetime as dt
 import enum
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Generic, Literal, Optional, TypeVar, Union
 
@@ -1234,3 +1235,15 @@ def test_import_does_not_import_pydantic() -> None:
     code = "import sys, midstream; print('pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("model", [Order, Forbidding, int])
+def test_messages_name_public_classes_only(model: Any) -> None:
+    s = ModelStream(model)
+    s.feed("1" if model is int else '{"a": 1}' if model is Forbidding else '{"items": []}')
+    s.close()
+    with pytest.raises(RuntimeError) as caught:
+        s.feed(" ")
+    message = str(caught.value)
+    assert "ModelStream" in message
+    assert not re.search(r"\b_[A-Za-z]|Keyed|Engine|Compiler|Frame\b", message), message

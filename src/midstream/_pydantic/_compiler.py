@@ -238,9 +238,12 @@ class _Compiler:
         if not self._any(field_schema, uses_info, models=False):
             pos = self.position(field_schema, core.config)
             inner = None
-            if resolved.get("type") == "default" and resolved.get("validate_default"):
+            default = None
+            if resolved.get("type") == "default" and _validates_default(resolved, core.config):
                 inner = resolved["schema"]
-            return pos, around(resolved, passthrough.field(name), inner)
+                if "default" in resolved:  # (a factory's value is validated as it is made)
+                    default = self._default_validator(name, field, core.config)
+            return pos, around(resolved, passthrough.field(name, default), inner)
         # Its validator reads info.data: validate it in a model of the fields
         # before it (passed through), once they have all come.
         inner = resolved["schema"] if resolved.get("type") == "default" else resolved
@@ -254,6 +257,18 @@ class _Compiler:
         }
         core.early[name] = (self.validator(early, core.config), tuple(earlier))
         return None, around(resolved, passthrough.deferred(name), inner)
+
+    def _default_validator(self, name: str, field: Schema, config: Schema) -> SchemaValidator:
+        """A validator of the field alone, to validate its default as JSON input would.
+
+        pydantic validates a default under the rules of the input's mode: in a
+        strict model, ``1`` is a valid default of an ``IntEnum`` field in
+        ``model_validate_json`` and not in ``model_validate``. The shallow
+        validators run in Python mode, so a constant default is validated here,
+        by this field's own validator fed ``{}`` as JSON.
+        """
+        fields = {"type": "model-fields", "fields": {name: field}}
+        return self.validator(fields, config)
 
     # containers -------------------------------------------------------------------
 
@@ -304,6 +319,12 @@ def _field_keys(fields: dict[str, Schema], config: Schema) -> dict[str, list[str
             names.append(name)
         key_lists[name] = names
     return key_lists
+
+
+def _validates_default(default: Schema, config: Schema) -> bool:
+    """Whether a field's default is validated: its own ``validate_default``, else the model's."""
+    own = default.get("validate_default")
+    return bool(config.get("validate_default", False) if own is None else own)
 
 
 def _passed_through(name: str, resolved: Schema) -> Schema:

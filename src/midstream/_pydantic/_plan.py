@@ -8,13 +8,17 @@ whole when its value completes (:meth:`Position.validate`).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._outcome import Failed, error_from, type_errors_only, validation_error
 from ._schema import Schema
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
+
+
+# Raw values validated from their JSON text even where Python mode would do.
+_AS_JSON: Final = (float, list, dict)
 
 
 class Validators(Protocol):
@@ -171,7 +175,12 @@ class Position:
             full = self._full = self.compiler.validator(self.schema, self.config)
             self._json = self.compiler.json_mode(self.schema, self.config)
         error = validation_error()
-        if not self._json:
+        python_error = None
+        # Floats (also inside a value validated whole) go as JSON text: pydantic
+        # reads a JSON number with a fraction or exponent as a float too, and
+        # makes a Decimal or str of it as JSON mode does (``1e2`` is
+        # ``Decimal('100')``, where Python mode gives ``Decimal('100.0')``).
+        if not self._json and type(raw) not in _AS_JSON:
             try:
                 return full.validate_python(raw)
             except error as exc:
@@ -183,6 +192,6 @@ class Position:
         try:
             return full.validate_json(json.dumps(raw))
         except error as exc:
-            if not self._json and exc.errors()[0]["type"] == "json_invalid":
+            if python_error is not None and exc.errors()[0]["type"] == "json_invalid":
                 return Failed(python_error)  # a lone surrogate: keep Python's verdict
             return Failed(exc)

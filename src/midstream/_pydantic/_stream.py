@@ -76,6 +76,7 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
         self._version = 0
         self._partial_version = -1
         self._partial: Any = None
+        self._closed = False
 
     # --- public API ------------------------------------------------------------------
 
@@ -86,6 +87,8 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             JsonSyntaxError: the chunk breaks the JSON grammar.
             LimitExceededError: a configured limit was passed.
         """
+        if self._closed:  # (the JSON stream inside would name its own class)
+            raise RuntimeError("feed() after close(): this ModelStream has ended")
         try:
             events: list[Any] = self._json.feed(text)
         except ParseError as exc:
@@ -107,6 +110,7 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             pydantic.ValidationError: the document does not validate; it holds
                 every error, as ``Model.model_validate_json(text)`` would.
         """
+        self._closed = True
         try:
             events = self._engine.walk(self._json.close(), self._take_keys())
         except ParseError as exc:

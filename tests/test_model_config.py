@@ -25,11 +25,18 @@ from typing import Annotated, Any, Literal, Optional, Union
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 from pydantic.alias_generators import to_camel
 
 from helpers import chunkings, split_points
-from midstream import ModelStream
+from midstream import FieldInvalid, ModelStream
 
 
 class Color(str, enum.Enum):
@@ -79,10 +86,28 @@ KINDS: dict[str, Kind] = {
         list[int], [[], ["x"], [1]], ["[]", '[1, "2"]', '["x"]', '"x"', "[1, 2, 3, 4, 5]"]
     ),
     "dict": Kind(dict[str, int], [{}, {"a": "x"}], ['{"a": 1}', "{}", '{"a": "x"}', "[]"]),
-    "le_int": Kind(Annotated[int, Field(le=10)], [5, 11], ["5", "11", "-100", "10.0"]),
+    "le_int": Kind(
+        Annotated[int, Field(le=10)], [5, 11], ["5", "11", "-100", "10.0", "100e-1", "1000E-2"]
+    ),
+    "ge_int": Kind(
+        Annotated[int, Field(gt=-10)], [5, -11], ["-9", "-11", "-900e-2", "-90e-1", "-1.0e1", "7"]
+    ),
     "short_str": Kind(Annotated[str, Field(max_length=3)], ["ab", "abcd"], ['"ab"', '"abcd"']),
     "pattern": Kind(Annotated[str, Field(pattern=r"^[a-z]+$")], ["ok", "NO"], ['"abc"', '"A1"']),
     "short_list": Kind(Annotated[list[str], Field(max_length=2)], [[]], ['["a"]', '["a", 1, "c"]']),
+    "short_dict": Kind(
+        Annotated[dict[str, int], Field(max_length=1)],
+        [{}],
+        ['{"a": 1, "a": 2}', '{"a": 1, "b": 2}'],
+    ),
+    "short_bytes": Kind(
+        Annotated[bytes, Field(max_length=2)], [b""], ['"ab"', '"\u00e9\u00e9"', '"é"']
+    ),
+    "stripped": Kind(
+        Annotated[str, StringConstraints(max_length=3, strip_whitespace=True)],
+        ["ab"],
+        ['"  abc   "', '" a b c "', '"   "'],
+    ),
 }
 
 CONFIG_CHOICES: dict[str, list[Any]] = {
@@ -199,11 +224,14 @@ def outcome(run: Any) -> tuple[str, Any]:
     return "value", (repr(value), dumped)
 
 
-def ours(model: Any, chunks: list[str]) -> Any:
+def ours(model: Any, chunks: list[str], invalid: list[Any] | None = None) -> Any:
     stream = ModelStream(model)
+    events = []
     for chunk in chunks:
-        stream.feed(chunk)
-    stream.close()
+        events += stream.feed(chunk)
+    events += stream.close()
+    if invalid is not None:
+        invalid += [e for e in events if type(e) is FieldInvalid]
     return stream.value
 
 
@@ -212,8 +240,11 @@ def test_config_and_field_kinds_agree_with_pydantic(case: tuple[Any, str], data:
     model, text = case
     expected = outcome(lambda: model.model_validate_json(text))
     for chunks in ([text], list(text), data.draw(split_points(text))):
-        got = outcome(lambda c=chunks: ours(model, c))
+        invalid: list[Any] = []
+        got = outcome(lambda c=chunks, i=invalid: ours(model, c, i))
         assert got == expected, (text, chunks, model_configs(model))
+        if expected[0] == "value":  # (an early failure must be sound)
+            assert not invalid, (text, chunks, invalid)
 
 
 class Defaulted(BaseModel):

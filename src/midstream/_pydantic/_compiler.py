@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from . import _passthrough as passthrough
+from ._early import int_check, string_check
 from ._plan import Core, DictCore, FieldKey, ListCore, ModelCore, Position, TaggedCore
 from ._schema import Schema, after, around, children, hoist, shallow_of, uses_info, wrap
 
@@ -179,6 +180,8 @@ class _Compiler:
             if identity is str and any(pos.config.get(k) for k in _STR_CONFIG):
                 identity = None
             pos.identity = identity
+            pos.string_check = string_check(schema, pos.config)
+            pos.int_check = int_check(schema)
             return
         pos.core = core
         pos.null_ok = null_ok
@@ -275,7 +278,7 @@ class _Compiler:
     def _list(self, schema: Schema, config: Schema) -> ListCore:
         item = self.position(schema["items_schema"], config)
         shallow = shallow_of(schema, "items_schema", wrap(passthrough.item))
-        return ListCore(item, self.validator(shallow, config))
+        return ListCore(item, self.validator(shallow, config), schema.get("max_length"))
 
     def _dict(self, schema: Schema, config: Schema) -> DictCore | None:
         keys = self.resolve(schema.get("keys_schema") or {"type": "any"})
@@ -283,7 +286,7 @@ class _Compiler:
             return None
         value = self.position(schema.get("values_schema") or {"type": "any"}, config)
         shallow = shallow_of(schema, "values_schema", wrap(passthrough.dict_value))
-        return DictCore(value, self.validator(shallow, config))
+        return DictCore(value, self.validator(shallow, config), schema.get("max_length"))
 
     def _tagged(self, schema: Schema, config: Schema) -> TaggedCore | None:
         keys = _discriminator_keys(schema["discriminator"])

@@ -28,12 +28,14 @@ class Frame:
     __slots__ = (
         "active",
         "base",
+        "cause",
         "cur_key",
         "cur_loc",
         "cur_pos",
         "depth",
         "failed",
         "layers",
+        "limit",
         "loc",
         "path",
         "pos",
@@ -54,6 +56,8 @@ class Frame:
         self.cur_loc: Any = None
         self.cur_pos: Position | None = None
         self.failed: dict[Any, Failed] | None = None
+        self.limit: int | None = None  # the max_length its children are counted against
+        self.cause: Path | None = None  # the path the first failed child's event reported
 
     def enter(self, key: Any) -> None:
         """A child begins at ``key``: set ``cur_pos`` to its position (None: not validated)."""
@@ -63,6 +67,10 @@ class Frame:
 
     def on_key(self, engine: Engine, key: str) -> None:
         """A key completed (before its value begins)."""
+
+    def count(self) -> tuple[str, int, Any]:
+        """Its kind, how many children it has with the one just begun, and its value so far."""
+        raise NotImplementedError  # only frames with a ``limit`` are counted
 
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         """The child in progress completed with ``result`` (NO: not validated)."""
@@ -81,6 +89,18 @@ class Frame:
         for layer in self.layers:  # (usually none)
             result = passthrough.run(layer, raw, result)
         return result
+
+    def repeated(self, result: Any) -> Path | None:
+        """The ``cause`` of the frame's failure: the first failed child, if that is all it is.
+
+        The frame's errors are then exactly its failed children's (as many:
+        pydantic prefixes them, adds none of the container's own).
+        """
+        failed = self.failed
+        if not failed or type(result) is not Failed:
+            return None
+        theirs = sum(len(child.error.errors()) for child in failed.values())
+        return self.cause if len(result.error.errors()) == theirs else None
 
     def fail(self, key: Any, result: Any) -> None:
         """Keep (or forget, on success) the failure of the child at ``key``."""
@@ -112,6 +132,10 @@ class ListFrame(Frame):
         self.out: list[Any] = []
         self.placeholder = False  # out[-1] is the partial item shown by sync()
         self.i = 0  # the pass-through's cursor
+        self.limit = core.max_length
+
+    def count(self) -> tuple[str, int, Any]:
+        return "array", self.cur_key + 1, list(self.out)
 
     def enter(self, key: Any) -> None:
         self.active = True
@@ -153,6 +177,10 @@ class DictFrame(Frame):
         self.core = core
         self.out: dict[Any, Any] = {}
         self.it: Any = None  # the pass-through's cursor
+        self.limit = core.max_length
+
+    def count(self) -> tuple[str, int, Any]:
+        return "object", len(self.out) + (self.cur_key not in self.out), dict(self.out)
 
     def enter(self, key: Any) -> None:
         self.active = True

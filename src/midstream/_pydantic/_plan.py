@@ -16,6 +16,8 @@ from ._schema import Schema
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
 
+    from ._early import IntCheck, StringCheck
+
 
 # Raw values validated from their JSON text even where Python mode would do.
 _AS_JSON: Final = (float, list, dict)
@@ -91,19 +93,21 @@ class ModelCore:
 
 
 class ListCore:
-    __slots__ = ("item", "shallow")
+    __slots__ = ("item", "max_length", "shallow")
 
-    def __init__(self, item: Position, shallow: SchemaValidator) -> None:
+    def __init__(self, item: Position, shallow: SchemaValidator, max_length: int | None) -> None:
         self.item = item
         self.shallow = shallow
+        self.max_length = max_length  # fails as the item past it begins
 
 
 class DictCore:
-    __slots__ = ("shallow", "value")
+    __slots__ = ("max_length", "shallow", "value")
 
-    def __init__(self, value: Position, shallow: SchemaValidator) -> None:
+    def __init__(self, value: Position, shallow: SchemaValidator, max_length: int | None) -> None:
         self.value = value
         self.shallow = shallow
+        self.max_length = max_length  # fails as the key past it begins
 
 
 class TaggedCore:
@@ -130,9 +134,11 @@ class Position:
         "config",
         "core",
         "identity",
+        "int_check",
         "layers",
         "null_ok",
         "schema",
+        "string_check",
         "watch_keys",
     )
 
@@ -148,6 +154,9 @@ class Position:
         # A JSON value of this exact type validates to itself (a plain str, int,
         # bool or float field, no constraints): no need to ask pydantic.
         self.identity: type | None = None
+        # What a string or integer at this leaf is checked for while it streams.
+        self.string_check: StringCheck | None = None
+        self.int_check: IntCheck | None = None
         # Set on the root: a model of the type forbids extra keys, which are
         # reported when the key completes (see KeyedJsonStream).
         self.watch_keys = False

@@ -98,6 +98,8 @@ FieldValidated(path=('items', 0), value=Item(name='nut', qty=1))]
             events = self._engine.walk(events, self._take_keys())
         elif events:
             events = self._engine.walk(events)
+        if self._engine.number is not None:  # an integer with bounds, cut by the chunk end
+            events.extend(self._engine.number_progress(text))
         if events:
             self._version += 1
         return events

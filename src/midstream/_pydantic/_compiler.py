@@ -113,6 +113,20 @@ class _Compiler:
             todo.extend(children(s))
         return False
 
+    def _none_serializes(self, schema: Schema) -> bool:
+        """Whether pydantic dumps None at a field of this schema without a warning.
+
+        Every schema does, but a tagged union that is not nullable.
+        """
+        while True:
+            schema = self.resolve(schema)
+            kind = schema.get("type")
+            if kind == "nullable":
+                return True
+            if kind != "default" and kind not in _WRAPPERS:
+                return kind != "tagged-union"
+            schema = schema["schema"]
+
     def _strip_wrappers(self, schema: Schema) -> Schema:
         while schema.get("type") in _WRAPPERS:
             schema = self.resolve(schema["schema"])
@@ -182,6 +196,7 @@ class _Compiler:
             pos.identity = identity
             pos.string_check = string_check(schema, pos.config)
             pos.int_check = int_check(schema)
+            pos.shows_text = schema.get("type") == "str"
             return
         pos.core = core
         pos.null_ok = null_ok
@@ -213,7 +228,10 @@ class _Compiler:
             pos, replaced = self._field(core, fields_schema, name, field, earlier)
             shallow_fields[name] = {**field, "schema": replaced}
             earlier[name] = _passed_through(name, self.resolve(field["schema"]))
-            core.template[name] = None
+            if self._none_serializes(field["schema"]):
+                core.template[name] = None
+            else:  # (pydantic's tagged-union serializer warns on None: left unset)
+                core.sparse.add(name)
             for prio, key in enumerate(key_lists[name]):
                 if key not in core.keys or core.keys[key].prio > prio:
                     core.keys[key] = FieldKey(name, prio, pos, key if loc_by_alias else name)

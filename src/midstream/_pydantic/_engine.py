@@ -9,6 +9,7 @@ a :class:`FieldValidated` or :class:`FieldInvalid` right after the
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .._events import (
@@ -25,7 +26,7 @@ from .._types import Path
 from ._early import NumberWatch, StringWatch, too_long
 from ._frames import DictFrame, Frame, ListFrame, RawFrame
 from ._model_frame import ModelFrame, TaggedFrame
-from ._outcome import NO, Failed, Loc, errors_at, raw_or_value
+from ._outcome import NO, Failed, Loc, errors_at
 from ._plan import DictCore, ListCore, ModelCore, Position, TaggedCore
 
 
@@ -55,12 +56,13 @@ class Engine:
         self.root = root
         self.frames: list[Frame] = []
         self.result: Any = NO  # the root's validated value, or Failed
-        self.root_raw: Any = None
+        self.root_shown: Any = None  # the partial value of a root that failed
         self.string_path: Path | None = None  # the string value in progress
         self.watch: StringWatch | None = None  # the string in progress, if checked
         self.number: NumberWatch | None = None  # the integer in progress, if checked
         self.reported: set[Path] = set()  # values that failed early: not reported again
         self._out: list[Event] = []
+        self._lives: list[Any] = []  # the open typed values partial() built, innermost first
 
     def emit(self, event: Event) -> None:
         """Add a validation event after the JSON events walked so far."""
@@ -193,6 +195,8 @@ class Engine:
         if frames and len(path) == frames[-1].depth:  # a container closed
             frame = frames.pop()
             result = frame.close(self, raw)
+            if not frames:  # the root: what partial shows if it failed
+                self.root_shown = frame.sync(NO) if frame.typed else raw
             cause = frame.repeated(result)
             self._done(frames[-1] if frames else None, path, raw, result, frame.loc, cause)
             return
@@ -200,6 +204,7 @@ class Engine:
         self.watch = None
         self.number = None
         if not frames:  # the root is a scalar
+            self.root_shown = raw
             self._done(None, path, raw, self.root.validate_or_null(raw), ())
             return
         parent = frames[-1]
@@ -237,28 +242,58 @@ class Engine:
             parent.child_done(self, path, raw, result)
         else:
             self.result = result
-            self.root_raw = raw
 
     # --- partial ---------------------------------------------------------------------
 
     def partial(self, json: JsonStream) -> Any:
         """The value so far (see :attr:`ModelStream.partial`)."""
         if self.result is not NO:
-            return raw_or_value(self.result, self.root_raw)
+            return self.root_shown if type(self.result) is Failed else self.result
         frames = self.frames
         child: Any = NO
-        if self.string_path is not None:
-            child = _at(json.snapshot(), self.string_path)
         typed = len(frames)
         for i, frame in enumerate(frames):
             if not frame.typed:
                 typed = i
                 break
         if typed < len(frames):
-            child = _at(json.snapshot(), frames[typed].path)
+            if typed == 0:  # the root is not typed: its raw JSON so far
+                child = json.snapshot()
+            # (inside a typed value, an untyped one stays None until it validates)
+        elif self.string_path is not None:
+            # A string in progress shows where a str is declared (nowhere else
+            # is its text a value of the declared type).
+            pos = frames[-1].cur_pos if frames else self.root
+            if pos is not None and pos.shows_text:
+                child = _at(json.snapshot(), self.string_path)
+        lives = self._lives
+        lives.clear()
         for frame in reversed(frames[:typed]):
             child = frame.sync(child)
+            lives.append(child)
         return None if child is NO else child
+
+    def partial_copy(self, json: JsonStream) -> Any:
+        """A copy of :meth:`partial` that later feeds leave as it is.
+
+        Only the open containers change as the document streams (a value that
+        completed is never changed again), so only they are copied, each
+        holding the copy of the one open inside it: the cost is their size.
+        An untyped root (a fallback type) is its raw JSON so far, deep-copied.
+        """
+        live = self.partial(json)
+        if self.result is not NO or live is None:
+            return live
+        lives = self._lives  # innermost first
+        if not lives:
+            return copy.deepcopy(live)
+        typed = len(lives)
+        child: Any = NO
+        inner: Any = NO
+        for frame, value in zip(reversed(self.frames[:typed]), lives, strict=True):
+            child = frame.copy(value, inner, child)
+            inner = value
+        return child
 
 
 def _at(value: Any, path: Path) -> Any:

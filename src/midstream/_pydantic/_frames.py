@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _passthrough as passthrough
-from ._outcome import NO, Failed, Loc, raw_or_value
+from ._outcome import NO, Failed, Loc, shown
 from ._plan import DictCore, ListCore, Position
 
 if TYPE_CHECKING:
@@ -84,6 +84,14 @@ class Frame:
         """Put the child in progress into the partial value; return that value."""
         raise NotImplementedError  # only typed frames build partial values
 
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        """A shallow copy of ``value`` (what :meth:`sync` returned), ``inner`` in it swapped.
+
+        ``inner`` is the open value inside this one (NO: none), which sits at
+        the child in progress; ``inner_copy`` takes its place in the copy.
+        """
+        raise NotImplementedError  # only typed frames build partial values
+
     def layered(self, result: Any, raw: Any) -> Any:
         """``result`` through the ``mode="after"`` validators around the container."""
         for layer in self.layers:  # (usually none)
@@ -145,7 +153,7 @@ class ListFrame(Frame):
 
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         self.active = False
-        value = raw_or_value(result, raw)
+        value = shown(result)
         out = self.out
         if self.placeholder:
             out[-1] = value
@@ -167,6 +175,12 @@ class ListFrame(Frame):
                 self.out.append(child)
                 self.placeholder = True
         return self.out
+
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        out = list(value)
+        if inner is not NO and out and out[-1] is inner:
+            out[-1] = inner_copy
+        return out
 
 
 class DictFrame(Frame):
@@ -191,7 +205,7 @@ class DictFrame(Frame):
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         self.active = False
         key = self.cur_key
-        self.out[key] = raw_or_value(result, raw)
+        self.out[key] = shown(result)
         self.fail(key, result)
 
     def close(self, engine: Engine, raw: Any) -> Any:
@@ -202,3 +216,9 @@ class DictFrame(Frame):
         if child is not NO and self.active:
             self.out[self.cur_key] = child
         return self.out
+
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        out = dict(value)
+        if inner is not NO and out.get(self.cur_key) is inner:
+            out[self.cur_key] = inner_copy
+        return out

@@ -27,9 +27,14 @@ class Failed:
         self.error = error
 
 
-def raw_or_value(result: Any, raw: Any) -> Any:
-    """What a container holds for a child: its validated value, or its raw one."""
-    return raw if result is NO or type(result) is Failed else result
+def shown(result: Any) -> Any:
+    """What a container holds for a child: its validated value, or None.
+
+    None where it failed or is not validated yet, so that a partial value
+    holds only values of its declared types (``model_dump()`` does not warn);
+    the raw value is in the ``FieldInvalid`` event and in ``snapshot()``.
+    """
+    return None if result is NO or type(result) is Failed else result
 
 
 @functools.cache

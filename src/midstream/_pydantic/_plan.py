@@ -55,6 +55,7 @@ class ModelCore:
         "multi",
         "post_init",
         "shallow",
+        "sparse",
         "template",
     )
 
@@ -62,7 +63,8 @@ class ModelCore:
         self.cls = cls
         self.config = config
         self.keys: dict[str, FieldKey] = {}
-        self.template: dict[str, Any] = {}
+        self.template: dict[str, Any] = {}  # a partial instance's fields, None each
+        self.sparse: set[str] = set()  # fields left out of it while None
         # fields whose validator reads info: (validator with the fields before, their names)
         self.early: dict[str, tuple[SchemaValidator, tuple[str, ...]]] = {}
         self.forbid = False
@@ -138,6 +140,7 @@ class Position:
         "layers",
         "null_ok",
         "schema",
+        "shows_text",
         "string_check",
         "watch_keys",
     )
@@ -157,6 +160,8 @@ class Position:
         # What a string or integer at this leaf is checked for while it streams.
         self.string_check: StringCheck | None = None
         self.int_check: IntCheck | None = None
+        # A str is declared here: the partial value shows a string's text so far.
+        self.shows_text = False
         # Set on the root: a model of the type forbids extra keys, which are
         # reported when the key completes (see KeyedJsonStream).
         self.watch_keys = False

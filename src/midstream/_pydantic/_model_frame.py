@@ -199,7 +199,8 @@ class ModelFrame(Frame):
         name = self.cur_name
         if inner is not NO and name is not None and values.get(name) is inner:
             values[name] = inner_copy
-        new = self.core.cls.__new__(self.core.cls)
+        cls: Any = self.core.cls
+        new = cls.__new__(cls)
         set_attr = object.__setattr__
         set_attr(new, "__dict__", values)
         set_attr(new, "__pydantic_fields_set__", set(value.__pydantic_fields_set__))

@@ -228,11 +228,13 @@ class Engine:
 
         ``cause``: the path of the event that reported its errors already.
         """
+        said = False  # it failed early: said already
+        if self.reported and path in self.reported:
+            self.reported.discard(path)
+            said = True
         if result is not NO:
             if type(result) is Failed:
-                if path in self.reported:  # it failed early: said already
-                    self.reported.discard(path)
-                else:
+                if not said:
                     self._out.append(FieldInvalid(path, errors_at(result, loc), cause))
                 if parent is not None and parent.cause is None:
                     parent.cause = cause or path

@@ -59,7 +59,10 @@ class Kind:
         self.ann, self.defaults, self.texts = ann, defaults, texts
 
 
-NUMBERS = ["1", "-3", "1e2", "1.5", "100.0", "0.30000000000000000001", "12345678901234567890"]
+NUMBERS = [
+    *("1", "-3", "1e2", "1.5", "100.0", "0.30000000000000000001", "12345678901234567890"),
+    *("1e400", "-1e400", "1e-400"),
+]
 KINDS: dict[str, Kind] = {
     "str": Kind(
         str, ["dflt", 5], ['"abc"', '" Hi There "', '""', '"abcdefgh"', "1", "1e2", "null"]
@@ -262,6 +265,11 @@ class Money(BaseModel):
     amount: Decimal
 
 
+class Finite(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+    x: float
+
+
 @pytest.mark.parametrize(
     ("model", "text"),
     [
@@ -271,6 +279,7 @@ class Money(BaseModel):
         (Money, '{"amount": 1e2}'),
         (Money, '{"amount": 0.30000000000000000001}'),
         (Money, '{"amount": 1.50}'),
+        (Finite, '{"x": 1e400}'),
     ],
 )
 def test_named_cases_of_issue_14_under_every_chunking(model: Any, text: str) -> None:

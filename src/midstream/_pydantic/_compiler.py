@@ -193,6 +193,8 @@ class _Compiler:
             identity = _IDENTITY.get(plain.get("type"))
             if identity is str and any(pos.config.get(k) for k in _STR_CONFIG):
                 identity = None
+            if identity is float and pos.config.get("allow_inf_nan") is False:
+                identity = None  # (1e400 is inf, which it refuses)
             pos.identity = identity
             pos.string_check = string_check(schema, pos.config)
             pos.int_check = int_check(schema)

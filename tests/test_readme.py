@@ -31,6 +31,7 @@ def test_python_examples_run_in_order() -> None:
     assert "heading: Intro" in printed and "heading: Use" in printed
     assert "invalid: ('items', 1, 'qty')" in printed
     assert "found: customer='Ada' items=[Item(name='nut', qty=2)]" in printed
+    assert "(('items',), ('items', 0, 'qty'))]" in printed  # FieldInvalid.cause
     assert "get_weather {'city': 'Paris'}" in printed
     assert "python \"print('hi')\\n\"" in printed
     assert "line 1 column 13 (char 12)" in printed

@@ -42,9 +42,7 @@ class Reference:
                 self.fields[ev.path] = ("invalid", clean_errors(ev.errors))
 
     def value(self, parser: Any) -> Any:
-        # ModelStream reads its JSON with a JsonStream of its own, its engine
-        json_stream = getattr(parser, "_json", parser)
-        value = copy.deepcopy(json_stream.snapshot())
+        value = copy.deepcopy(parser.snapshot())  # JsonStream's, or ModelStream's (the same)
         path = self.open_number
         if path is not None:
             if not path:

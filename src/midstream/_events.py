@@ -156,13 +156,19 @@ class FieldValidated(Event):
 
 @dataclass(frozen=True, slots=True)
 class FieldInvalid(Event):
-    """The value at ``path`` completed and failed validation.
+    """The value at ``path`` failed validation (when it completed, or early: see the README).
 
     ``errors`` are pydantic's error dicts, their ``loc`` rooted at the model.
+    ``cause`` is None when the event reports errors of its own; on a container
+    whose errors all come from values inside it that were reported already,
+    it is the path of the first of those (the leaf, not a container between):
+    one bad leaf gives one ``FieldInvalid`` with ``cause=None``, and one per
+    container around it with ``cause`` naming the leaf.
     """
 
     path: Path
     errors: list[dict[str, Any]]
+    cause: Path | None = None
 
 
 # --- Tool calls (ToolCallAssembler) -------------------------------------------

@@ -44,10 +44,13 @@ own validator for that position, and no events are emitted below it):
   whose schema is not a model, list, dict or discriminated union.
 
 Leaves are validated from the decoded Python value; where the schema is
-strict (or decodes bytes from base64), and where Python-mode validation
-fails, from its JSON text instead, so that JSON-mode rules hold
-(``"2024-01-01"`` is a valid strict ``datetime``) and errors have the types
-``model_validate_json`` gives.
+strict (or decodes bytes from base64), where the value is a float or holds
+one (pydantic makes a ``Decimal`` of a JSON float as JSON mode does), and
+where Python-mode validation fails, from its JSON text instead, so that
+JSON-mode rules hold (``"2024-01-01"`` is a valid strict ``datetime``) and
+errors have the types ``model_validate_json`` gives. A value that can no
+longer be valid fails before it completes where that is sound (see
+:mod:`._early`).
 
 pydantic is imported when the first :class:`ModelStream` is built, not when
 midstream is imported.
@@ -60,6 +63,7 @@ The package, in the order a value flows through it:
   tagged-union core, or a leaf);
 * :mod:`._passthrough`: what shallow validators call in place of each child;
 * :mod:`._frames`, :mod:`._model_frame`: one class per kind of open container;
+* :mod:`._early`: the checks that fail a value before it completes;
 * :mod:`._engine`: the walk over the JSON events, and the partial value;
 * :mod:`._stream`: :class:`ModelStream`; :mod:`._adapters`: ``stream_model``,
   ``astream_model``.

@@ -12,7 +12,7 @@ __all__ = ["astream_model", "stream_model"]
 T = TypeVar("T")
 
 
-def stream_model(tp: type[T], chunks: Iterable[str | bytes], /, **options: Any) -> Iterator[Any]:
+def stream_model(tp: type[T], chunks: Iterable[str | bytes], /, **options: Any) -> Iterator[T]:
     """Yield the partial value after each chunk that changed it, then the validated value.
 
     Args:
@@ -21,8 +21,11 @@ def stream_model(tp: type[T], chunks: Iterable[str | bytes], /, **options: Any) 
         **options: limits passed to :class:`ModelStream`.
 
     Yields:
-        ``ModelStream.partial`` (a live view: see there) after each chunk
-        that produced events, then the validated value.
+        A copy of ``ModelStream.partial`` (:meth:`ModelStream.partial_copy`:
+        later chunks leave it as it is, so ``p != previous`` tells a change)
+        after each chunk that produced events and a value (a root number
+        still in progress is not yielded) and did not complete the
+        document, then the validated value.
 
     Raises:
         pydantic.ValidationError: the document does not validate.
@@ -30,19 +33,23 @@ def stream_model(tp: type[T], chunks: Iterable[str | bytes], /, **options: Any) 
     """
     stream = ModelStream(tp, **options)
     for chunk in chunks:
-        if stream.feed(chunk):
-            yield stream.partial
+        if stream.feed(chunk) and not stream.done:
+            partial = stream.partial_copy()
+            if partial is not None:
+                yield partial
     stream.close()
     yield stream.value
 
 
 async def astream_model(
     tp: type[T], chunks: AsyncIterable[str | bytes], /, **options: Any
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[T]:
     """The async twin of :func:`stream_model`, over an async iterable of chunks."""
     stream = ModelStream(tp, **options)
     async for chunk in chunks:
-        if stream.feed(chunk):
-            yield stream.partial
+        if stream.feed(chunk) and not stream.done:
+            partial = stream.partial_copy()
+            if partial is not None:
+                yield partial
     stream.close()
     yield stream.value

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from . import _passthrough as passthrough
+from ._early import int_check, string_check
 from ._plan import Core, DictCore, FieldKey, ListCore, ModelCore, Position, TaggedCore
 from ._schema import Schema, after, around, children, hoist, shallow_of, uses_info, wrap
 
@@ -112,6 +113,20 @@ class _Compiler:
             todo.extend(children(s))
         return False
 
+    def _none_serializes(self, schema: Schema) -> bool:
+        """Whether pydantic dumps None at a field of this schema without a warning.
+
+        Every schema does, but a tagged union that is not nullable.
+        """
+        while True:
+            schema = self.resolve(schema)
+            kind = schema.get("type")
+            if kind == "nullable":
+                return True
+            if kind != "default" and kind not in _WRAPPERS:
+                return kind != "tagged-union"
+            schema = schema["schema"]
+
     def _strip_wrappers(self, schema: Schema) -> Schema:
         while schema.get("type") in _WRAPPERS:
             schema = self.resolve(schema["schema"])
@@ -178,7 +193,12 @@ class _Compiler:
             identity = _IDENTITY.get(plain.get("type"))
             if identity is str and any(pos.config.get(k) for k in _STR_CONFIG):
                 identity = None
+            if identity is float and pos.config.get("allow_inf_nan") is False:
+                identity = None  # (1e400 is inf, which it refuses)
             pos.identity = identity
+            pos.string_check = string_check(schema, pos.config)
+            pos.int_check = int_check(schema)
+            pos.shows_text = schema.get("type") == "str"
             return
         pos.core = core
         pos.null_ok = null_ok
@@ -210,7 +230,10 @@ class _Compiler:
             pos, replaced = self._field(core, fields_schema, name, field, earlier)
             shallow_fields[name] = {**field, "schema": replaced}
             earlier[name] = _passed_through(name, self.resolve(field["schema"]))
-            core.template[name] = None
+            if self._none_serializes(field["schema"]):
+                core.template[name] = None
+            else:  # (pydantic's tagged-union serializer warns on None: left unset)
+                core.sparse.add(name)
             for prio, key in enumerate(key_lists[name]):
                 if key not in core.keys or core.keys[key].prio > prio:
                     core.keys[key] = FieldKey(name, prio, pos, key if loc_by_alias else name)
@@ -238,9 +261,12 @@ class _Compiler:
         if not self._any(field_schema, uses_info, models=False):
             pos = self.position(field_schema, core.config)
             inner = None
-            if resolved.get("type") == "default" and resolved.get("validate_default"):
+            default = None
+            if resolved.get("type") == "default" and _validates_default(resolved, core.config):
                 inner = resolved["schema"]
-            return pos, around(resolved, passthrough.field(name), inner)
+                if "default" in resolved:  # (a factory's value is validated as it is made)
+                    default = self._default_validator(name, field, core.config)
+            return pos, around(resolved, passthrough.field(name, default), inner)
         # Its validator reads info.data: validate it in a model of the fields
         # before it (passed through), once they have all come.
         inner = resolved["schema"] if resolved.get("type") == "default" else resolved
@@ -255,12 +281,24 @@ class _Compiler:
         core.early[name] = (self.validator(early, core.config), tuple(earlier))
         return None, around(resolved, passthrough.deferred(name), inner)
 
+    def _default_validator(self, name: str, field: Schema, config: Schema) -> SchemaValidator:
+        """A validator of the field alone, to validate its default as JSON input would.
+
+        pydantic validates a default under the rules of the input's mode: in a
+        strict model, ``1`` is a valid default of an ``IntEnum`` field in
+        ``model_validate_json`` and not in ``model_validate``. The shallow
+        validators run in Python mode, so a constant default is validated here,
+        by this field's own validator fed ``{}`` as JSON.
+        """
+        fields = {"type": "model-fields", "fields": {name: field}}
+        return self.validator(fields, config)
+
     # containers -------------------------------------------------------------------
 
     def _list(self, schema: Schema, config: Schema) -> ListCore:
         item = self.position(schema["items_schema"], config)
         shallow = shallow_of(schema, "items_schema", wrap(passthrough.item))
-        return ListCore(item, self.validator(shallow, config))
+        return ListCore(item, self.validator(shallow, config), schema.get("max_length"))
 
     def _dict(self, schema: Schema, config: Schema) -> DictCore | None:
         keys = self.resolve(schema.get("keys_schema") or {"type": "any"})
@@ -268,7 +306,7 @@ class _Compiler:
             return None
         value = self.position(schema.get("values_schema") or {"type": "any"}, config)
         shallow = shallow_of(schema, "values_schema", wrap(passthrough.dict_value))
-        return DictCore(value, self.validator(shallow, config))
+        return DictCore(value, self.validator(shallow, config), schema.get("max_length"))
 
     def _tagged(self, schema: Schema, config: Schema) -> TaggedCore | None:
         keys = _discriminator_keys(schema["discriminator"])
@@ -304,6 +342,12 @@ def _field_keys(fields: dict[str, Schema], config: Schema) -> dict[str, list[str
             names.append(name)
         key_lists[name] = names
     return key_lists
+
+
+def _validates_default(default: Schema, config: Schema) -> bool:
+    """Whether a field's default is validated: its own ``validate_default``, else the model's."""
+    own = default.get("validate_default")
+    return bool(config.get("validate_default", False) if own is None else own)
 
 
 def _passed_through(name: str, resolved: Schema) -> Schema:

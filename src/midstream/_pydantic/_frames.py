@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _passthrough as passthrough
-from ._outcome import NO, Failed, Loc, raw_or_value
+from ._outcome import NO, Failed, Loc, shown
 from ._plan import DictCore, ListCore, Position
 
 if TYPE_CHECKING:
@@ -28,12 +28,14 @@ class Frame:
     __slots__ = (
         "active",
         "base",
+        "cause",
         "cur_key",
         "cur_loc",
         "cur_pos",
         "depth",
         "failed",
         "layers",
+        "limit",
         "loc",
         "path",
         "pos",
@@ -54,6 +56,8 @@ class Frame:
         self.cur_loc: Any = None
         self.cur_pos: Position | None = None
         self.failed: dict[Any, Failed] | None = None
+        self.limit: int | None = None  # the max_length its children are counted against
+        self.cause: Path | None = None  # the path the first failed child's event reported
 
     def enter(self, key: Any) -> None:
         """A child begins at ``key``: set ``cur_pos`` to its position (None: not validated)."""
@@ -63,6 +67,10 @@ class Frame:
 
     def on_key(self, engine: Engine, key: str) -> None:
         """A key completed (before its value begins)."""
+
+    def count(self) -> tuple[str, int, Any]:
+        """Its kind, how many children it has with the one just begun, and its value so far."""
+        raise NotImplementedError  # only frames with a ``limit`` are counted
 
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         """The child in progress completed with ``result`` (NO: not validated)."""
@@ -76,11 +84,31 @@ class Frame:
         """Put the child in progress into the partial value; return that value."""
         raise NotImplementedError  # only typed frames build partial values
 
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        """A shallow copy of ``value`` (what :meth:`sync` returned), ``inner`` in it swapped.
+
+        ``inner`` is the open value inside this one (NO: none), which sits at
+        the child in progress; ``inner_copy`` takes its place in the copy.
+        """
+        raise NotImplementedError  # only typed frames build partial values
+
     def layered(self, result: Any, raw: Any) -> Any:
         """``result`` through the ``mode="after"`` validators around the container."""
         for layer in self.layers:  # (usually none)
             result = passthrough.run(layer, raw, result)
         return result
+
+    def repeated(self, result: Any) -> Path | None:
+        """The ``cause`` of the frame's failure: the first failed child, if that is all it is.
+
+        The frame's errors are then exactly its failed children's (as many:
+        pydantic prefixes them, adds none of the container's own).
+        """
+        failed = self.failed
+        if not failed or type(result) is not Failed:
+            return None
+        theirs = sum(len(child.error.errors()) for child in failed.values())
+        return self.cause if len(result.error.errors()) == theirs else None
 
     def fail(self, key: Any, result: Any) -> None:
         """Keep (or forget, on success) the failure of the child at ``key``."""
@@ -112,6 +140,10 @@ class ListFrame(Frame):
         self.out: list[Any] = []
         self.placeholder = False  # out[-1] is the partial item shown by sync()
         self.i = 0  # the pass-through's cursor
+        self.limit = core.max_length
+
+    def count(self) -> tuple[str, int, Any]:
+        return "array", self.cur_key + 1, list(self.out)
 
     def enter(self, key: Any) -> None:
         self.active = True
@@ -121,7 +153,7 @@ class ListFrame(Frame):
 
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         self.active = False
-        value = raw_or_value(result, raw)
+        value = shown(result)
         out = self.out
         if self.placeholder:
             out[-1] = value
@@ -144,6 +176,12 @@ class ListFrame(Frame):
                 self.placeholder = True
         return self.out
 
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        out = list(value)
+        if inner is not NO and out and out[-1] is inner:
+            out[-1] = inner_copy
+        return out
+
 
 class DictFrame(Frame):
     __slots__ = ("core", "it", "out")
@@ -153,6 +191,10 @@ class DictFrame(Frame):
         self.core = core
         self.out: dict[Any, Any] = {}
         self.it: Any = None  # the pass-through's cursor
+        self.limit = core.max_length
+
+    def count(self) -> tuple[str, int, Any]:
+        return "object", len(self.out) + (self.cur_key not in self.out), dict(self.out)
 
     def enter(self, key: Any) -> None:
         self.active = True
@@ -163,7 +205,7 @@ class DictFrame(Frame):
     def child_done(self, engine: Engine, path: Path, raw: Any, result: Any) -> None:
         self.active = False
         key = self.cur_key
-        self.out[key] = raw_or_value(result, raw)
+        self.out[key] = shown(result)
         self.fail(key, result)
 
     def close(self, engine: Engine, raw: Any) -> Any:
@@ -174,3 +216,9 @@ class DictFrame(Frame):
         if child is not NO and self.active:
             self.out[self.cur_key] = child
         return self.out
+
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        out = dict(value)
+        if inner is not NO and out.get(self.cur_key) is inner:
+            out[self.cur_key] = inner_copy
+        return out

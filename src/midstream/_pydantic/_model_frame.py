@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .._events import FieldInvalid, FieldValidated
 from . import _passthrough as passthrough
 from ._frames import Frame, RawFrame
-from ._outcome import NO, Failed, Loc, errors_at, extra_forbidden, raw_or_value, rebase
+from ._outcome import NO, Failed, Loc, errors_at, extra_forbidden, rebase, shown
 from ._plan import ModelCore, Position, TaggedCore
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ class ModelFrame(Frame):
         self.values: dict[str, Any] = dict(core.template)
         self.seen: set[str] = set()
         self.prio: dict[str, int] | None = None  # the priority of the key each field came by
-        # info-reading fields waiting for the fields before them: (name, path, loc)
-        self.deferred: list[tuple[str, Any, Any]] | None = None
+        # info-reading fields waiting for the fields before them: (name, path, loc, raw)
+        self.deferred: list[tuple[str, Any, Any, Any]] | None = None
         self.early: set[str] | None = None  # info-reading fields validated as they came
         self.captured: Any = NO  # the early validator's value of its field
         self.obj: Any = None  # the partial instance, built on first access
@@ -77,17 +77,24 @@ class ModelFrame(Frame):
                 return
             prio[name] = self.cur_prio
         self.seen.add(name)
-        self.values[name] = raw_or_value(result, raw)
+        self._show(name, shown(result))
         if result is NO:  # its validator reads info
             result = self._validate_early(engine, name, path, raw, self.cur_loc)
             if result is NO:  # not all the fields before it are here yet
                 if self.deferred is None:
                     self.deferred = []
-                self.deferred.append((name, path, self.cur_loc))
+                self.deferred.append((name, path, self.cur_loc, raw))
                 return
         self.fail(name, result)
         if self.deferred:  # this may be a field that a waiting one needs
             self._retry_deferred(engine)
+
+    def _show(self, name: str, value: Any) -> None:
+        """Set a field of the partial instance (a field None cannot be dumped at: unset)."""
+        if value is None and name in self.core.sparse:
+            self.values.pop(name, None)
+        else:
+            self.values[name] = value
 
     def replay(self, engine: Engine, key: Any, raw: Any) -> None:
         """A child that came before the discriminator, validated now."""
@@ -113,8 +120,8 @@ class ModelFrame(Frame):
         while progress:  # one that validates may be what another waits for
             progress = False
             for entry in list(pending):
-                name, path, loc = entry
-                result = self._validate_early(engine, name, path, self.values[name], loc)
+                name, path, loc, raw = entry
+                result = self._validate_early(engine, name, path, raw, loc)
                 if result is not NO:
                     pending.remove(entry)
                     self.fail(name, result)
@@ -151,7 +158,7 @@ class ModelFrame(Frame):
             own = [e for e in outcome.error.errors() if e["loc"][:1] == (name,)]
             if own:  # (the others are fields before it, missing: not its business)
                 result = Failed(rebase(own, outcome.error.title))
-        self.values[name] = raw_or_value(result, raw)
+        self._show(name, shown(result))
         if self.early is None:
             self.early = set()
         self.early.add(name)
@@ -167,9 +174,8 @@ class ModelFrame(Frame):
             self.deferred = None
             for name in self.core.early:
                 if name in waiting:
-                    _, path, loc = waiting[name]
-                    value = self.values[name]
-                    result = self._validate_early(engine, name, path, value, loc, force=True)
+                    _, path, loc, raw_value = waiting[name]
+                    result = self._validate_early(engine, name, path, raw_value, loc, force=True)
                     self.fail(name, result)
         result = passthrough.run(self.core.shallow, raw, self)
         if type(result) is not Failed:
@@ -186,6 +192,23 @@ class ModelFrame(Frame):
         if self.obj is None:
             self.obj = _construct(self.core.cls, self.values, self.seen)
         return self.obj
+
+    def copy(self, value: Any, inner: Any, inner_copy: Any) -> Any:
+        # What BaseModel.__copy__ does, without its four copy.copy() calls (per chunk).
+        values = dict(value.__dict__)
+        name = self.cur_name
+        if inner is not NO and name is not None and values.get(name) is inner:
+            values[name] = inner_copy
+        cls: Any = self.core.cls
+        new = cls.__new__(cls)
+        set_attr = object.__setattr__
+        set_attr(new, "__dict__", values)
+        set_attr(new, "__pydantic_fields_set__", set(value.__pydantic_fields_set__))
+        extra = value.__pydantic_extra__
+        set_attr(new, "__pydantic_extra__", dict(extra) if extra is not None else None)
+        private = value.__pydantic_private__
+        set_attr(new, "__pydantic_private__", dict(private) if private is not None else None)
+        return new
 
 
 class TaggedFrame(Frame):

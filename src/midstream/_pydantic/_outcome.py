@@ -27,9 +27,14 @@ class Failed:
         self.error = error
 
 
-def raw_or_value(result: Any, raw: Any) -> Any:
-    """What a container holds for a child: its validated value, or its raw one."""
-    return raw if result is NO or type(result) is Failed else result
+def shown(result: Any) -> Any:
+    """What a container holds for a child: its validated value, or None.
+
+    None where it failed or is not validated yet, so that a partial value
+    holds only values of its declared types (``model_dump()`` does not warn);
+    the raw value is in the ``FieldInvalid`` event and in ``snapshot()``.
+    """
+    return None if result is NO or type(result) is Failed else result
 
 
 @functools.cache
@@ -78,14 +83,18 @@ def error_from(exc: Exception, raw: Any, title: str) -> ValidationError:
     return validation_error().from_exception_data(title, [details])
 
 
-def rebase(errors: list[Any], title: str) -> ValidationError:
-    """A ValidationError of ``errors`` with the first element of each ``loc`` dropped."""
+def rebase(errors: list[Any], title: str, *, drop: int = 1) -> ValidationError:
+    """A ValidationError of ``errors`` with the first ``drop`` elements of each ``loc`` dropped.
+
+    Its messages are rendered as for JSON input, as ``model_validate_json``
+    renders them ("Input should be an object", not "a valid dictionary").
+    """
     from pydantic_core import PydanticCustomError
 
     error_type = validation_error()
     details: list[Any] = []
     for e in errors:
-        detail: Any = {"type": e["type"], "loc": tuple(e["loc"][1:]), "input": e["input"]}
+        detail: Any = {"type": e["type"], "loc": tuple(e["loc"][drop:]), "input": e["input"]}
         if "ctx" in e:
             detail["ctx"] = e["ctx"]
         try:
@@ -95,7 +104,32 @@ def rebase(errors: list[Any], title: str) -> ValidationError:
             detail["type"] = PydanticCustomError(e["type"], message, e.get("ctx"))
             detail.pop("ctx", None)
         details.append(detail)
-    return error_type.from_exception_data(title, details)
+    return error_type.from_exception_data(title, details, input_type="json")
+
+
+def as_json_input(exc: ValidationError) -> ValidationError:
+    """``exc`` with its messages rendered as for JSON input (the raw values were JSON)."""
+    errors = exc.errors()
+    if all(e["type"] not in _INPUT_TYPE_WORDED for e in errors):
+        return exc
+    return rebase(errors, exc.title, drop=0)
+
+
+# Error types whose message pydantic words differently for JSON input.
+_INPUT_TYPE_WORDED: Final = frozenset(
+    {
+        "arguments_type",
+        "dataclass_type",
+        "dict_type",
+        "frozen_set_type",
+        "iterable_type",
+        "list_type",
+        "model_attributes_type",
+        "model_type",
+        "set_type",
+        "tuple_type",
+    }
+)
 
 
 def extra_forbidden(title: str, path: Path, loc: Loc, key: str) -> list[dict[str, Any]]:

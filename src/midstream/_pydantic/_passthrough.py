@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from ._outcome import Failed, validation_error
+from ._outcome import Failed, as_json_input, rebase, validation_error
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
@@ -38,18 +38,27 @@ def run(validator: SchemaValidator, raw: Any, slot: Any, *, as_json: bool = Fals
             return validator.validate_json(json.dumps(raw))
         return validator.validate_python(raw)
     except validation_error() as exc:
-        return Failed(exc)
+        return Failed(exc if as_json else as_json_input(exc))
     finally:
         _SLOT.reset(token)
 
 
-def field(name: str) -> Callable[[Any, Any], Any]:
-    """A model field: its result (a model frame in the slot)."""
+def field(name: str, default: SchemaValidator | None = None) -> Callable[[Any, Any], Any]:
+    """A model field: its result (a model frame in the slot).
+
+    ``default``: the field's validator alone, which validates its constant
+    default as JSON input does (see ``_Compiler._default_validator``).
+    """
 
     def passthrough(value: Any, handler: Any) -> Any:
         frame = _SLOT.get()
         if name not in frame.seen:  # a default being validated
-            return handler(value)
+            if default is None:
+                return handler(value)
+            try:
+                return default.validate_json("{}")[0][name]
+            except validation_error() as exc:  # its loc starts with the name: pydantic adds it
+                raise rebase(exc.errors(), exc.title) from None
         if frame.failed and name in frame.failed:
             raise frame.failed[name].error
         return frame.values[name]

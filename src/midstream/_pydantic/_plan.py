@@ -8,13 +8,19 @@ whole when its value completes (:meth:`Position.validate`).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ._outcome import Failed, error_from, type_errors_only, validation_error
 from ._schema import Schema
 
 if TYPE_CHECKING:
     from pydantic_core import SchemaValidator
+
+    from ._early import IntCheck, StringCheck
+
+
+# Raw values validated from their JSON text even where Python mode would do.
+_AS_JSON: Final = (float, list, dict)
 
 
 class Validators(Protocol):
@@ -49,6 +55,7 @@ class ModelCore:
         "multi",
         "post_init",
         "shallow",
+        "sparse",
         "template",
     )
 
@@ -56,7 +63,8 @@ class ModelCore:
         self.cls = cls
         self.config = config
         self.keys: dict[str, FieldKey] = {}
-        self.template: dict[str, Any] = {}
+        self.template: dict[str, Any] = {}  # a partial instance's fields, None each
+        self.sparse: set[str] = set()  # fields left out of it while None
         # fields whose validator reads info: (validator with the fields before, their names)
         self.early: dict[str, tuple[SchemaValidator, tuple[str, ...]]] = {}
         self.forbid = False
@@ -87,19 +95,21 @@ class ModelCore:
 
 
 class ListCore:
-    __slots__ = ("item", "shallow")
+    __slots__ = ("item", "max_length", "shallow")
 
-    def __init__(self, item: Position, shallow: SchemaValidator) -> None:
+    def __init__(self, item: Position, shallow: SchemaValidator, max_length: int | None) -> None:
         self.item = item
         self.shallow = shallow
+        self.max_length = max_length  # fails as the item past it begins
 
 
 class DictCore:
-    __slots__ = ("shallow", "value")
+    __slots__ = ("max_length", "shallow", "value")
 
-    def __init__(self, value: Position, shallow: SchemaValidator) -> None:
+    def __init__(self, value: Position, shallow: SchemaValidator, max_length: int | None) -> None:
         self.value = value
         self.shallow = shallow
+        self.max_length = max_length  # fails as the key past it begins
 
 
 class TaggedCore:
@@ -126,9 +136,12 @@ class Position:
         "config",
         "core",
         "identity",
+        "int_check",
         "layers",
         "null_ok",
         "schema",
+        "shows_text",
+        "string_check",
         "watch_keys",
     )
 
@@ -144,6 +157,11 @@ class Position:
         # A JSON value of this exact type validates to itself (a plain str, int,
         # bool or float field, no constraints): no need to ask pydantic.
         self.identity: type | None = None
+        # What a string or integer at this leaf is checked for while it streams.
+        self.string_check: StringCheck | None = None
+        self.int_check: IntCheck | None = None
+        # A str is declared here: the partial value shows a string's text so far.
+        self.shows_text = False
         # Set on the root: a model of the type forbids extra keys, which are
         # reported when the key completes (see KeyedJsonStream).
         self.watch_keys = False
@@ -171,7 +189,12 @@ class Position:
             full = self._full = self.compiler.validator(self.schema, self.config)
             self._json = self.compiler.json_mode(self.schema, self.config)
         error = validation_error()
-        if not self._json:
+        python_error = None
+        # Floats (also inside a value validated whole) go as JSON text: pydantic
+        # reads a JSON number with a fraction or exponent as a float too, and
+        # makes a Decimal or str of it as JSON mode does (``1e2`` is
+        # ``Decimal('100')``, where Python mode gives ``Decimal('100.0')``).
+        if not self._json and type(raw) not in _AS_JSON:
             try:
                 return full.validate_python(raw)
             except error as exc:
@@ -183,6 +206,6 @@ class Position:
         try:
             return full.validate_json(json.dumps(raw))
         except error as exc:
-            if not self._json and exc.errors()[0]["type"] == "json_invalid":
+            if python_error is not None and exc.errors()[0]["type"] == "json_invalid":
                 return Failed(python_error)  # a lone surrogate: keep Python's verdict
             return Failed(exc)

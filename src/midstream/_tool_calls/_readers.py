@@ -11,13 +11,14 @@ from typing import Any, Final, Literal
 
 from ._anthropic import AnthropicReader
 from ._chat import ChatReader
+from ._gemini import GeminiReader
 from ._reader import Reader
 from ._responses import ResponsesReader
 
 __all__ = ["FORMATS", "READERS", "Format", "detect"]
 
 #: ``format=`` values: "auto", then every key of READERS (a test checks they agree).
-Format = Literal["auto", "chat", "responses", "anthropic"]
+Format = Literal["auto", "chat", "responses", "anthropic", "gemini"]
 
 #: Wire format name -> its reader, in the order detection asks them. The
 #: order matters where shapes overlap: a Chat chunk is told by its
@@ -26,6 +27,7 @@ READERS: Final[dict[str, type[Reader]]] = {
     "chat": ChatReader,
     "responses": ResponsesReader,
     "anthropic": AnthropicReader,
+    "gemini": GeminiReader,
 }
 
 FORMATS: Final = ("auto", *READERS)

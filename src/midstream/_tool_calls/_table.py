@@ -257,6 +257,7 @@ class Call:
         "name",
         "parts",
         "pending",
+        "provider_data",
         "started",
         "state",
         "type",
@@ -281,6 +282,8 @@ class Call:
         #: The input given whole before any fragment (Anthropic content_block_start);
         #: used if no fragment comes.
         self.given: Any = None
+        #: Fields to send back with the call next time (Gemini's thought signature).
+        self.provider_data: dict[str, Any] | None = None
 
     def raw(self) -> str:
         if len(self.parts) > 1:
@@ -353,6 +356,10 @@ class CallTable:
     def content(self, number: int, text: str) -> None:
         self.out.append(ContentDelta(number, text))
 
+    def emit(self, event: Event) -> None:
+        """An event that is no call's (reasoning text, usage), in its place in the stream."""
+        self.out.append(event)
+
     def feed_args(self, call: Call, text: Any) -> None:
         """One fragment of a call's arguments."""
         if (
@@ -413,6 +420,7 @@ class CallTable:
                     arguments=arguments,
                     status=status,
                     error=call.error,
+                    provider_data=call.provider_data,
                 )
             )
         return records
@@ -460,7 +468,9 @@ class CallTable:
                         return
         call.state = _DONE
         call.arguments = value
-        self.out.append(ToolCallDone(call.choice, call.index, call.id, call.name, value, raw))
+        self.out.append(ToolCallDone(
+            call.choice, call.index, call.id, call.name, value, raw, call.provider_data
+        ))
 
     def fail(self, call: Call, exc: Exception) -> None:
         call.state = _ERROR

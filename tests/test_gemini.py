@@ -29,8 +29,8 @@ from midstream import (
     Usage,
     ValueDone,
 )
-from midstream._tool_calls import ToolCallAssembler
 from midstream._tool_calls._gemini import parse_json_path
+from wire import feed_each, flat, of
 
 # --- building chunks -----------------------------------------------------------------
 
@@ -116,19 +116,6 @@ def form(request: pytest.FixtureRequest) -> Callable[[dict[str, Any]], Any]:
     return FORMS[request.param]
 
 
-def feed_each(events: list[Any], **kw: Any) -> tuple[list[list[Any]], ToolCallAssembler]:
-    acc = ToolCallAssembler(**kw)
-    per = [acc.feed(e) for e in events]
-    per.append(acc.close())
-    return per, acc
-
-
-def flat(per: list[list[Any]]) -> list[Any]:
-    return [e for evs in per for e in evs]
-
-
-def of(kind: type, events: list[Any]) -> list[Any]:
-    return [e for e in events if isinstance(e, kind)]
 
 
 def signature(value: Any) -> str:

@@ -20,6 +20,11 @@ The wire formats, told apart per event (``format="auto"``):
 - Anthropic Messages stream events (``content_block_start`` with a
   ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
   ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
+- OpenAI Realtime server events (``response.output_item.added`` with a
+  ``function_call`` item, ``response.function_call_arguments.delta``, ...),
+  told from Responses events by their ``event_id``; ``.done`` events also
+  come for cut calls, so only a closed JSON value, a completed item, or a
+  completed response ends a call. See :mod:`._realtime`.
 - Google Gemini ``generateContent`` stream chunks (``candidates[].content.parts[]``
   with ``functionCall`` parts given whole, or streamed by ``partialArgs`` path
   on Vertex AI; text, ``thought`` parts as :class:`ReasoningDelta`,

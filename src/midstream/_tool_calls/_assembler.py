@@ -104,9 +104,11 @@ class ToolCallAssembler:
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
-                Anthropic event type an Anthropic event; anything else is
-                ignored. ``"chat"``, ``"responses"`` or ``"anthropic"`` read
-                every event as that format.
+                Anthropic event type an Anthropic event, ``candidates`` a
+                Gemini chunk, a ``response.*`` type with an ``event_id`` an
+                OpenAI Realtime event; anything else is ignored. A format's
+                name (``"chat"``, ``"realtime"``, ``"responses"``,
+                ``"anthropic"``, ``"gemini"``) reads every event as that format.
             max_arguments_length: the longest arguments text of one call; a
                 longer one ends in :class:`ToolCallError` with a
                 :class:`LimitExceededError`.

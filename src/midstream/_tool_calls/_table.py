@@ -427,6 +427,14 @@ class CallTable:
 
     def input_done(self, call: Call, whole: Any) -> None:
         """The provider ends the call's input, repeating it whole: feed what is missing, or fail."""
+        if self.input_whole(call, whole):
+            self.end_args(call)
+
+    def input_whole(self, call: Call, whole: Any) -> bool:
+        """The provider repeats the call's input whole: feed what is missing; False if it differs.
+
+        Realtime repeats the input of a cut call too, so this does not end the call.
+        """
         if isinstance(whole, str) and call.state == OPEN:
             seen = call.raw()
             if whole.startswith(seen):
@@ -441,8 +449,8 @@ class CallTable:
                         f" {whole!r}"
                     ),
                 )
-                return
-        self.end_args(call)
+                return False
+        return True
 
     # --- what the arguments classes call --------------------------------------------
 

@@ -165,6 +165,15 @@ def test_mistral_sdk_defaults_do_not_merge_two_calls(together: bool) -> None:
             (0, None, "get_weather", {"city": "Paris"}), (1, None, "get_time", {"tz": "CET"})]
 
 
+def test_a_name_repeated_without_arguments_after_the_call_is_no_new_call() -> None:
+    stream = [chunk({"index": 0, "function": {"name": "f", "arguments": '{"a": 1}'}}),
+              chunk({"index": 0, "function": {"name": "f", "arguments": ""}}),
+              chunk({"function": {"name": "f"}}),
+              chunk(finish="tool_calls")]
+    per, acc = feed_each(stream)
+    assert calls(flat(per)) == [(0, None, "f", {"a": 1})] and len(acc.tool_calls) == 1
+
+
 # --- vLLM and other servers reusing an index ----------------------------------------------------
 
 

@@ -105,6 +105,9 @@ class ChatReader(Reader):
         if call_id == "null":
             call_id = None  # the mistralai SDK's default for a call without id
         name = function.get("name") or ""
+        # A whole call (a name and arguments) without id, at a call already settled, is
+        # the next call: the mistralai SDK gives every call index 0 and id "null".
+        whole = bool(name and not call_id and function.get("arguments"))
         extra = entry.get("extra_content")
         if extra is not None and not name and call_id is None and not function.get("arguments"):
             # Gemini sends a call's thought signature alone in an entry of its own.
@@ -121,7 +124,7 @@ class ChatReader(Reader):
             if (
                 at_index is None
                 or (call_id and at_index.id and call_id != at_index.id)
-                or (name and not call_id and at_index.state != OPEN)
+                or (whole and at_index.state != OPEN)
             ):
                 # A new call, or a provider that reuses an index for the next call
                 # (with another id, or, without ids, a name after the call was settled).
@@ -133,7 +136,7 @@ class ChatReader(Reader):
             call = table.new_call(choice, number, None, call_id, "", "function")
         else:
             last = choice.last
-            if last is None or (name and last.state != OPEN):
+            if last is None or (whole and last.state != OPEN):
                 call = table.new_call(choice, number, None, None, "", "function")
             else:
                 call = last

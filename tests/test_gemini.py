@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -148,7 +149,7 @@ def test_whole_calls_are_done_in_the_chunk_that_carries_them(form: Callable[...,
     assert [(d.name, d.arguments, d.raw) for d in of(ToolCallDone, per[3])] == [
         ("no_args", {}, "")]
     assert per[4] == [Finish(0, "STOP"), Usage(10, 7, 17, "gemini-test", per[4][1].raw)]
-    assert per[4][1].raw["totalTokenCount" if form is not FORMS["sdk"] else "total_token_count"]
+    assert per[4][1].raw == USAGE  # the SDK's object too, as the wire's dict
     assert per[5] == []
     assert [(c.name, c.status) for c in acc.tool_calls] == [
         ("get_weather", "done"), ("get_time", "done"), ("no_args", "done")]
@@ -189,6 +190,21 @@ def test_stop_on_code_for_the_server_to_run_is_not_the_end() -> None:
 def test_blocked_prompt_finishes_choice_zero() -> None:
     per, _ = feed_each([{"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": USAGE}])
     assert [type(e) for e in per[0]] == [Finish, Usage] and per[0][0].reason == "SAFETY"
+
+
+def test_astream_events_takes_an_async_stream_of_the_sdks_objects() -> None:
+    genai_types()
+
+    async def stream() -> Any:
+        for event in [chunk(call_part("f", {"a": 1})), chunk(finish="STOP", usage=USAGE)]:
+            yield sdk(event)
+
+    async def collect() -> list[Any]:
+        return [e async for e in midstream.astream_events(stream())]
+
+    events = asyncio.run(collect())
+    assert [type(e) for e in events] == [ToolCallStart, ToolArgumentsDelta, ToolCallDone,
+                                         Finish, Usage]
 
 
 def test_stream_events_takes_the_sdks_objects_as_they_come() -> None:
@@ -526,3 +542,22 @@ def test_real_gemini_streams_replay_to_their_notes(form: Callable[..., Any]) -> 
             if of(ToolCallDone, evs):
                 parts = [p for c in events[k]["candidates"] for p in c["content"]["parts"]]
                 assert any("functionCall" in p for p in parts), record["id"]
+
+
+def test_real_gemini_streams_give_the_same_events_as_dicts_and_as_sdk_objects() -> None:
+    genai_types()
+
+    def same(event: Any) -> Any:
+        if isinstance(event, ToolCallDone) and event.provider_data:
+            sig = signature(event.provider_data["thought_signature"])
+            return (event.index, event.name, event.arguments, event.raw, sig)
+        if isinstance(event, Usage):  # raw: the SDK drops the fields it does not know
+            return (event.input_tokens, event.output_tokens, event.total_tokens, event.model)
+        return event
+
+    for record in recorded():
+        as_dicts = flat(feed_each(record["events"])[0])
+        as_sdk = flat(feed_each([sdk(e) for e in record["events"]])[0])
+        assert [same(e) for e in as_sdk] == [same(e) for e in as_dicts], record["id"]
+        [sdk_usage], [dict_usage] = of(Usage, as_sdk), of(Usage, as_dicts)
+        assert sdk_usage.raw.items() <= dict_usage.raw.items(), record["id"]

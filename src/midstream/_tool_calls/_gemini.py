@@ -416,9 +416,12 @@ class GeminiReader(Reader):
         usage = self._usage
         if usage is None:
             return
+        # The SDK's object as the wire's camelCase dict: the same raw from either.
         dump = getattr(usage, "model_dump", None)
         raw: dict[str, Any] = (
-            dump(mode="json", exclude_none=True) if callable(dump) else dict(self.fields.of(usage))
+            dump(mode="json", exclude_none=True, by_alias=True)
+            if callable(dump)
+            else dict(self.fields.of(usage))
         )
         prompt = _get(raw, "promptTokenCount", "prompt_token_count")
         candidates = _get(raw, "candidatesTokenCount", "candidates_token_count")

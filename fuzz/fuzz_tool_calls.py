@@ -1,4 +1,4 @@
-"""Fuzz ToolCallAssembler with random provider deltas, in all three wire formats.
+"""Fuzz ToolCallAssembler with random provider deltas, in every wire format.
 
 The body is a small program, one operation per line, fields split by tabs::
 
@@ -16,6 +16,18 @@ The body is a small program, one operation per line, fields split by tabs::
     RE item_id output_index arguments         Responses function_call_arguments.done
     RT text                          Responses output_text.delta
     RC status                        Responses response.completed
+    GT choice text                   Gemini text part (GH: a thought part)
+    GW choice name args              Gemini whole functionCall (args: JSON or text; "" = absent)
+    GS choice name                   Gemini functionCall {name, willContinue}
+    GP choice path kind more end value   Gemini partialArgs piece (kind s/n/b/z; more, end: "1")
+    GE choice                        Gemini empty functionCall {}
+    GF choice reason                 Gemini finishReason (with usageMetadata)
+    WS output_index item_id call_id name      Realtime output_item.added (function_call)
+    WD item_id delta                 Realtime function_call_arguments.delta
+    WE item_id arguments             Realtime function_call_arguments.done
+    WI item_id status arguments      Realtime output_item.done (status "" = absent)
+    WR status reason                 Realtime response.done (status_details.reason)
+    WT text                          Realtime output_text.delta
 
 Numbers that do not parse as ints are sent as given (strings): providers are
 not trusted to send well-typed indexes.
@@ -91,8 +103,91 @@ def _f(fields: list[str], i: int) -> str:
     return fields[i] if i < len(fields) else ""
 
 
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+def gemini_event(op: str, f: list[str]) -> dict[str, Any] | None:
+    """A Gemini generateContent chunk with one part (or a finish)."""
+    candidate: dict[str, Any] = {"index": _num(_f(f, 0) or "0")}
+    part: dict[str, Any] | None = None
+    if op in ("GT", "GH"):
+        part = {"text": _f(f, 1), "thought": op == "GH"}
+    elif op == "GW":
+        call: dict[str, Any] = {"name": _f(f, 1)}
+        args = "\t".join(f[2:])
+        if args:
+            call["args"] = _json_or_text(args)
+        part = {"functionCall": call, "thoughtSignature": "c2ln"}
+    elif op == "GS":
+        part = {"functionCall": {"name": _f(f, 1), "willContinue": True}}
+    elif op == "GP":
+        kind, value = _f(f, 2), "\t".join(f[5:])
+        piece: dict[str, Any] = {"jsonPath": _f(f, 1)}
+        if kind == "s":
+            piece["stringValue"] = value
+        elif kind == "n":
+            piece["numberValue"] = _json_or_text(value)
+        elif kind == "b":
+            piece["boolValue"] = {"1": True, "0": False}.get(value, value)
+        elif kind == "z":
+            piece["nullValue"] = "NULL_VALUE"
+        if _f(f, 3) == "1":
+            piece["willContinue"] = True
+        call = {"partialArgs": [piece]}
+        if _f(f, 4) != "1":
+            call["willContinue"] = True
+        part = {"functionCall": call}
+    elif op == "GE":
+        part = {"functionCall": {}}
+    elif op == "GF":
+        candidate["finishReason"] = _f(f, 1) or "STOP"
+    else:
+        return None
+    if part is not None:
+        candidate["content"] = {"role": "model", "parts": [part]}
+    return {"candidates": [candidate], "usageMetadata": {"promptTokenCount": 1}}
+
+
+def realtime_event(op: str, f: list[str]) -> dict[str, Any] | None:
+    """An OpenAI Realtime server event (every one carries an event_id)."""
+    event: dict[str, Any]
+    if op == "WS":
+        item = {"type": "function_call", "id": _f(f, 1), "call_id": _f(f, 2), "name": _f(f, 3),
+                "arguments": "", "status": "in_progress"}
+        event = {"type": "response.output_item.added", "output_index": _num(_f(f, 0)),
+                 "item": item}
+    elif op == "WD":
+        event = {"type": "response.function_call_arguments.delta", "item_id": _f(f, 0),
+                 "delta": "\t".join(f[1:])}
+    elif op == "WE":
+        event = {"type": "response.function_call_arguments.done", "item_id": _f(f, 0),
+                 "arguments": "\t".join(f[1:])}
+    elif op == "WI":
+        item = {"type": "function_call", "id": _f(f, 0), "arguments": "\t".join(f[2:])}
+        _opt(item, "status", _f(f, 1))
+        event = {"type": "response.output_item.done", "item": item}
+    elif op == "WR":
+        response = {"status": _f(f, 0) or "completed",
+                    "status_details": {"reason": _f(f, 1) or None},
+                    "usage": {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3}}
+        event = {"type": "response.done", "response": response}
+    elif op == "WT":
+        event = {"type": "response.output_text.delta", "delta": _f(f, 0)}
+    else:
+        return None
+    return {**event, "event_id": "event_1"}
+
+
 def to_event(op: str, f: list[str]) -> dict[str, Any] | None:
     """The provider event of one operation (None: not an operation)."""
+    if op[:1] == "G":
+        return gemini_event(op, f)
+    if op[:1] == "W":
+        return realtime_event(op, f)
     if op == "C":
         entry: dict[str, Any] = {}
         _opt(entry, "index", _num(_f(f, 1)) if _f(f, 1) else "")
@@ -154,11 +249,17 @@ def per_char(op: str, f: list[str]) -> list[tuple[str, list[str]]]:
             first = (op, [*f[:4], args[0]])
             rest = [(op, [f[0], f[1], "", "", ch]) for ch in args[1:]]
             return [first, *rest]
-    if op in ("AD", "RD"):
-        head = 1 if op == "AD" else 2
+    if op in ("AD", "RD", "WD"):
+        head = 2 if op == "RD" else 1
         args = "\t".join(f[head:])
         if len(args) > 1:
             return [(op, [*f[:head], ch]) for ch in args]
+    if op == "GP" and _f(f, 2) == "s":
+        value = "\t".join(f[5:])
+        if len(value) > 1:  # a string value in one-character pieces, in parts of their own
+            more = ["1"] * (len(value) - 1) + [_f(f, 3)]
+            end = [""] * (len(value) - 1) + [_f(f, 4)]
+            return [(op, [*f[:3], m, e, ch]) for m, e, ch in zip(more, end, value, strict=True)]
     return [(op, f)]
 
 

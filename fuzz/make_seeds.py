@@ -28,6 +28,7 @@ import random
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from _harness import ROOT, encode
 
@@ -101,6 +102,15 @@ TOOL_CALL_SAMPLES = [
     "AS\t2\tt3\tget\t\nAD\t2\t{\"a\nAM\tmax_tokens",
     "RS\t0\tfc_1\tcall_1\tget\nRD\tfc_1\t0\t{\"ci\nRD\tfc_1\t0\tty\":\"Rome\"}\nRE\tfc_1\t0\t{\"city\":\"Rome\"}\nRC\tcompleted",
     "RT\thi\nRS\t1\tfc_2\tcall_2\tput\nRE\tfc_2\t1\t[true]\nRC\tincomplete",
+    "GH\t0\thm\nGT\t0\tSure.\nGW\t0\tget\t{\"city\": \"Oslo\"}\nGW\t0\tput\t\nGF\t0\tSTOP",
+    "GS\t0\tget\nGP\t0\t$.city\ts\t1\t\tOs\nGP\t0\t$.city\ts\t\t\tlo\n"
+    "GP\t0\t$.a[0].b\tn\t\t\t1.5\nGP\t0\t$.a[1]\tb\t\t\t1\nGE\t0\nGF\t0\tSTOP",
+    "GS\t0\tput\nGP\t0\t$['x y']\tz\t\t1\t\nGS\t0\tget\nGP\t0\t$.q\ts\t1\t\tcut\n"
+    "GF\t0\tMAX_TOKENS",
+    "WS\t0\titem_1\tcall_1\tget\nWD\titem_1\t{\"ci\nWD\titem_1\tty\":\"Rome\"}\n"
+    "WE\titem_1\t{\"city\":\"Rome\"}\nWI\titem_1\tcompleted\t{\"city\":\"Rome\"}\nWR\tcompleted",
+    "WT\tok\nWS\t1\titem_2\tcall_2\tput\nWD\titem_2\t{\"a\nWE\titem_2\t{\"a\n"
+    "WI\titem_2\tincomplete\t{\"a\nWR\tcancelled\tturn_detected",
 ]
 
 MODEL_SAMPLES = [
@@ -212,7 +222,43 @@ def _ops(record: dict[str, object]) -> str:
             lines.append(f"RT\t{ev.get('delta')}")
         elif kind == "response.completed":
             lines.append("RC\tcompleted")
+        elif "candidates" in ev:
+            lines += _gemini_ops(ev)
     return "\n".join(line.replace("\n", " ") for line in lines)
+
+
+_PIECE_KINDS = (("s", "stringValue"), ("n", "numberValue"), ("b", "boolValue"),
+                ("z", "nullValue"))
+
+
+def _gemini_ops(ev: dict[str, Any]) -> list[str]:
+    """One Gemini chunk as fuzz_tool_calls operations."""
+    lines = []
+    for c in ev.get("candidates") or []:
+        n = c.get("index", 0)
+        for part in (c.get("content") or {}).get("parts") or []:
+            call = part.get("functionCall")
+            if call is None:
+                if part.get("text"):
+                    lines.append(f"{'GH' if part.get('thought') else 'GT'}\t{n}\t{part['text']}")
+            elif call.get("name") and (call.get("willContinue") or call.get("partialArgs")):
+                lines.append(f"GS\t{n}\t{call['name']}")
+            elif call.get("name"):
+                args = json.dumps(call["args"]) if "args" in call else ""
+                lines.append(f"GW\t{n}\t{call['name']}\t{args}")
+            elif not call:
+                lines.append(f"GE\t{n}")
+            for k, piece in enumerate(call.get("partialArgs") or [] if call else []):
+                kind, value = next(
+                    ((kind, piece[key]) for kind, key in _PIECE_KINDS if key in piece), ("", ""))
+                value = {True: "1", False: "0", "NULL_VALUE": ""}.get(value, value)
+                last = k == len(call["partialArgs"]) - 1 and not call.get("willContinue")
+                lines.append("\t".join(["GP", str(n), piece.get("jsonPath", ""), kind,
+                                         "1" if piece.get("willContinue") else "",
+                                         "1" if last else "", str(value)]))
+        if c.get("finishReason"):
+            lines.append(f"GF\t{n}\t{c['finishReason']}")
+    return lines
 
 
 def _content(record: dict[str, object]) -> str:
@@ -252,7 +298,7 @@ def shared() -> dict[str, list[bytes]]:
         seeds["code_blocks"] += _variants(ex["markdown"], rng, (0, 1))
     for record in _corpus_records():
         ops = _ops(record)
-        if ops and len(ops) < 4000 and any(op[:1] in "CAR" for op in ops.split("\n")):
+        if ops and len(ops) < 4000 and any(op[:1] in "CARGW" for op in ops.split("\n")):
             seeds["tool_calls"].append(encode(ops))
         content = _content(record)
         if content and len(content) < 4000:

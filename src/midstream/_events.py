@@ -199,7 +199,14 @@ class ToolCallDone(Event):
     """A call's arguments closed and parsed (and validated, when a model is registered).
 
     ``arguments`` is the decoded dict, or the validated model instance;
-    ``raw`` is the arguments text as received.
+    ``raw`` is the arguments text as received. ``provider_data`` holds the
+    fields the provider attached to the call that the next request must send
+    back beside it, as the provider gave them (None when there are none):
+    Gemini's ``{"thought_signature": ...}`` (bytes from the google-genai SDK,
+    base64 text from the wire), or from Gemini's OpenAI-compatible endpoint
+    ``{"extra_content": {"google": {"thought_signature": ...}}}``. It is the
+    last field and defaults to None, so code that builds or matches
+    ``ToolCallDone`` by position is unchanged.
     """
 
     choice: int
@@ -208,6 +215,7 @@ class ToolCallDone(Event):
     name: str
     arguments: Any
     raw: str
+    provider_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

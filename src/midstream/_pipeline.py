@@ -43,6 +43,16 @@ CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
         "content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn",
         "abort", "error",
     }
+) | frozenset(
+    # Gemini finishReason (and promptFeedback.blockReason) values other than STOP:
+    # every one of them stops the answer before the model ended it.
+    {
+        "FINISH_REASON_UNSPECIFIED", "SAFETY", "RECITATION", "LANGUAGE", "OTHER",
+        "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "MALFORMED_FUNCTION_CALL",
+        "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_OTHER", "NO_IMAGE",
+        "IMAGE_RECITATION", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS",
+        "MISSING_THOUGHT_SIGNATURE", "MALFORMED_RESPONSE",
+    }
 )
 
 #: What JSON allows before a value.

@@ -7,7 +7,7 @@ arguments with its own :class:`~midstream.JsonStream` as they arrive, and
 reports a call done in the very ``feed()`` whose event closes its JSON, so a
 tool can start while the next call is still streaming.
 
-Three wire formats, told apart per event (``format="auto"``):
+The wire formats, told apart per event (``format="auto"``):
 
 - OpenAI Chat Completions chunks (``choices[].delta.tool_calls``), as
   ``openai.types.chat.ChatCompletionChunk`` objects or plain dicts; also what
@@ -20,6 +20,17 @@ Three wire formats, told apart per event (``format="auto"``):
 - Anthropic Messages stream events (``content_block_start`` with a
   ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
   ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
+- OpenAI Realtime server events (``response.output_item.added`` with a
+  ``function_call`` item, ``response.function_call_arguments.delta``, ...),
+  told from Responses events by their ``event_id``; ``.done`` events also
+  come for cut calls, so only a closed JSON value, a completed item, or a
+  completed response ends a call. See :mod:`._realtime`.
+- Google Gemini ``generateContent`` stream chunks (``candidates[].content.parts[]``
+  with ``functionCall`` parts given whole, or streamed by ``partialArgs`` path
+  on Vertex AI; text, ``thought`` parts as :class:`ReasoningDelta`,
+  ``usageMetadata`` as :class:`Usage`), google-genai SDK objects or dicts; the
+  ``thoughtSignature`` of a call is kept as its ``provider_data``. See
+  :mod:`._gemini`.
 
 Provider quirks, each decided here once (the tests name each one):
 

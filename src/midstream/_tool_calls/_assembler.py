@@ -22,15 +22,19 @@ class ToolCallAssembler:
     """Reassembles streamed tool calls and parses their arguments as they arrive.
 
     Feed it every event of one response, in order: OpenAI Chat Completions
-    chunks, Responses API events or Anthropic Messages events, as SDK objects,
-    dicts, or the JSON text of an SSE ``data:`` line (``"[DONE]"`` is ignored).
+    chunks, Responses API events, Anthropic Messages events, Gemini
+    ``generateContent`` chunks or OpenAI Realtime server events, as SDK
+    objects, dicts, or the JSON text of an SSE ``data:`` line (``"[DONE]"`` is
+    ignored).
     Each call yields :class:`ToolCallStart`, :class:`ToolArgumentsDelta` per
     arguments fragment (with the core's JSON events for it), then exactly one of
     :class:`ToolCallDone` or :class:`ToolCallError`; only text that follows a
     closed JSON value brings a :class:`ToolCallError` after the Done. Ordinary
     text comes as :class:`ContentDelta`, the end of a choice as :class:`Finish`.
-    Events of other kinds (reasoning, citations, usage, server tool results) are
-    ignored.
+    Gemini's thought parts come as :class:`ReasoningDelta`, Gemini's and
+    Realtime's token counts as one :class:`Usage` per response, Realtime's
+    errors as :class:`ProviderError`; events of other kinds (citations, server
+    tool results, and reasoning and usage of the other formats) are ignored.
 
     When things happen: :class:`ToolCallDone` comes from the ``feed()`` whose
     event closes the arguments' JSON (a root number: when the arguments end,
@@ -104,9 +108,11 @@ class ToolCallAssembler:
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
-                Anthropic event type an Anthropic event; anything else is
-                ignored. ``"chat"``, ``"responses"`` or ``"anthropic"`` read
-                every event as that format.
+                Anthropic event type an Anthropic event, ``candidates`` a
+                Gemini chunk, a ``response.*`` type with an ``event_id`` an
+                OpenAI Realtime event; anything else is ignored. A format's
+                name (``"chat"``, ``"realtime"``, ``"responses"``,
+                ``"anthropic"``, ``"gemini"``) reads every event as that format.
             max_arguments_length: the longest arguments text of one call; a
                 longer one ends in :class:`ToolCallError` with a
                 :class:`LimitExceededError`.

@@ -5,6 +5,16 @@ vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``)
 End of a call: the choice's ``finish_reason`` (or the end of the stream);
 Chat Completions has no end of its own per call.
 
+OpenAI-compatible quirks (beside those in the package docstring), each with a
+test in ``tests/test_chat_quirks.py``: Gemini's endpoint sends calls whole or
+split without ``index``, its thought signature as the entry's
+``extra_content`` (kept as the call's ``provider_data``; sometimes in an entry
+of its own) and ``finish_reason: "stop"`` after calls; the mistralai SDK
+fills a missing id with ``"null"`` and a missing index with 0 (no id, so two
+whole calls at index 0 are told apart by the second's name after the first
+was settled); LiteLLM makes up a ``call_`` id per whole call and repeats
+``type``; xAI leaves ``finish_reason`` out or empty until the end.
+
 This is the hot path of the library's most common use. Dicts and SDK objects
 take the same code: an SDK object's fields are read as the dict it keeps them
 in (see :mod:`._fields`), a list as a list (the compiled build loops over it by
@@ -18,7 +28,7 @@ from typing import Any
 
 from ._fields import EMPTY, Fields
 from ._reader import Reader
-from ._table import CallTable, Choice
+from ._table import OPEN, CallTable, Choice
 
 __all__ = ["ChatReader"]
 
@@ -89,6 +99,8 @@ class ChatReader(Reader):
                     if arguments:
                         table.feed_args(call, arguments)
                     continue
+            if type(raw) is not dict:  # extra_content is no field of the SDK's class
+                entry = entries_fields.with_extra(raw)
             self._entry(choice, number, entry, function)
 
     def _entry(
@@ -98,7 +110,18 @@ class ChatReader(Reader):
         table = self.table
         wire = entry.get("index")
         call_id = entry.get("id") or None
+        if call_id == "null":
+            call_id = None  # the mistralai SDK's default for a call without id
         name = function.get("name") or ""
+        # A whole call (a name and arguments) without id, at a call already settled, is
+        # the next call: the mistralai SDK gives every call index 0 and id "null".
+        whole = bool(name and not call_id and function.get("arguments"))
+        extra = entry.get("extra_content")
+        if extra is not None and not name and call_id is None and not function.get("arguments"):
+            # Gemini sends a call's thought signature alone in an entry of its own.
+            if choice.last is not None:
+                choice.last.provider_data = {"extra_content": extra}
+            return
         known = choice.by_id.get(call_id) if call_id else None
         if known is not None:
             call = known
@@ -106,8 +129,13 @@ class ChatReader(Reader):
                 choice.by_key[wire] = call
         elif isinstance(wire, int):
             at_index = choice.by_key.get(wire)
-            if at_index is None or (call_id and at_index.id and call_id != at_index.id):
-                # A new call, or a provider that reuses an index for the next call.
+            if (
+                at_index is None
+                or (call_id and at_index.id and call_id != at_index.id)
+                or (whole and at_index.state != OPEN)
+            ):
+                # A new call, or a provider that reuses an index for the next call
+                # (with another id, or, without ids, a name after the call was settled).
                 call = table.new_call(choice, number, wire, call_id, "", "function")
                 choice.by_key[wire] = call
             else:
@@ -115,11 +143,19 @@ class ChatReader(Reader):
         elif call_id:
             call = table.new_call(choice, number, None, call_id, "", "function")
         else:
-            call = choice.last or table.new_call(choice, number, None, None, "", "function")
+            last = choice.last
+            if last is None or (whole and last.state != OPEN):
+                call = table.new_call(choice, number, None, None, "", "function")
+            else:
+                call = last
         if call_id and call.id is None:
             call.id = call_id
             choice.by_id[call_id] = call
         choice.last = call
+        if extra is not None:
+            # Gemini's OpenAI-compatible endpoint: extra_content.google.thought_signature,
+            # to be sent back with the call.
+            call.provider_data = {"extra_content": extra}
         if name and not call.started and name != call.name:
             call.name += name
         arguments = function.get("arguments")

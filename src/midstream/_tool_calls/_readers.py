@@ -11,21 +11,32 @@ from typing import Any, Final, Literal
 
 from ._anthropic import AnthropicReader
 from ._chat import ChatReader
+from ._gemini import GeminiReader
 from ._reader import Reader
+from ._realtime import RealtimeReader
 from ._responses import ResponsesReader
 
 __all__ = ["FORMATS", "READERS", "Format", "detect"]
 
 #: ``format=`` values: "auto", then every key of READERS (a test checks they agree).
-Format = Literal["auto", "chat", "responses", "anthropic"]
+Format = Literal["auto", "chat", "realtime", "responses", "anthropic", "gemini"]
 
 #: Wire format name -> its reader, in the order detection asks them. The
 #: order matters where shapes overlap: a Chat chunk is told by its
-#: ``choices``, before any ``type`` is looked at.
+#: ``choices``, before any ``type`` is looked at. Realtime and Responses
+#: events share their ``response.*`` types (``response.output_item.added``,
+#: ``response.function_call_arguments.delta``...): every Realtime server event
+#: carries an ``event_id`` and no Responses event does (they carry a
+#: ``sequence_number``), so Realtime, which claims only events with an
+#: ``event_id``, is asked first and Responses takes every other ``response.*``.
+#: A Gemini chunk is told by its ``candidates`` (or ``usageMetadata`` /
+#: ``promptFeedback``), keys no other format has.
 READERS: Final[dict[str, type[Reader]]] = {
     "chat": ChatReader,
+    "realtime": RealtimeReader,
     "responses": ResponsesReader,
     "anthropic": AnthropicReader,
+    "gemini": GeminiReader,
 }
 
 FORMATS: Final = ("auto", *READERS)

@@ -36,7 +36,7 @@ DEFAULT_MAX_ARGUMENTS_LENGTH: Final = 64 * 1024 * 1024
 #: ``max_output_tokens`` (``incomplete_details.reason``).
 TRUNCATION_REASONS: Final = frozenset(
     {"length", "max_tokens", "max_output_tokens", "model_context_window_exceeded"}
-)
+) | frozenset({"MAX_TOKENS"})  # Gemini finishReason
 
 #: What ``tools=`` accepts: models and tool definitions, or name -> model.
 ToolsArg: TypeAlias = (
@@ -88,6 +88,9 @@ class ToolCall:
             decoded (a custom tool's text if the provider ended it), else None.
         status: ``"streaming"``, ``"done"`` or ``"error"``.
         error: what went wrong, when ``status == "error"``.
+        provider_data: what the provider attached to the call for the next
+            request to send back (Gemini's thought signature), as in
+            :attr:`ToolCallDone.provider_data`; None when nothing.
     """
 
     choice: int
@@ -99,6 +102,7 @@ class ToolCall:
     arguments: Any
     status: Status
     error: Exception | None = None
+    provider_data: dict[str, Any] | None = None
 
 
 def _model_name(model: type[BaseModel]) -> str:

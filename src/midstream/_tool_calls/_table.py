@@ -257,6 +257,7 @@ class Call:
         "name",
         "parts",
         "pending",
+        "provider_data",
         "started",
         "state",
         "type",
@@ -281,6 +282,8 @@ class Call:
         #: The input given whole before any fragment (Anthropic content_block_start);
         #: used if no fragment comes.
         self.given: Any = None
+        #: Fields to send back with the call next time (Gemini's thought signature).
+        self.provider_data: dict[str, Any] | None = None
 
     def raw(self) -> str:
         if len(self.parts) > 1:
@@ -354,6 +357,10 @@ class CallTable:
         """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""
         self.out.append(ContentDelta(number, text))
 
+    def emit(self, event: Event) -> None:
+        """An event that is no call's (reasoning text, usage), in its place in the stream."""
+        self.out.append(event)
+
     def feed_args(self, call: Call, text: Any) -> None:
         """One fragment of a call's arguments."""
         if (
@@ -414,12 +421,21 @@ class CallTable:
                     arguments=arguments,
                     status=status,
                     error=call.error,
+                    provider_data=call.provider_data,
                 )
             )
         return records
 
     def input_done(self, call: Call, whole: Any) -> None:
         """The provider ends the call's input, repeating it whole: feed what is missing, or fail."""
+        if self.input_whole(call, whole):
+            self.end_args(call)
+
+    def input_whole(self, call: Call, whole: Any) -> bool:
+        """The provider repeats the call's input whole: feed what is missing; False if it differs.
+
+        Realtime repeats the input of a cut call too, so this does not end the call.
+        """
         if isinstance(whole, str) and call.state == OPEN:
             seen = call.raw()
             if whole.startswith(seen):
@@ -434,8 +450,8 @@ class CallTable:
                         f" {whole!r}"
                     ),
                 )
-                return
-        self.end_args(call)
+                return False
+        return True
 
     # --- what the arguments classes call --------------------------------------------
 
@@ -461,7 +477,9 @@ class CallTable:
                         return
         call.state = _DONE
         call.arguments = value
-        self.out.append(ToolCallDone(call.choice, call.index, call.id, call.name, value, raw))
+        self.out.append(ToolCallDone(
+            call.choice, call.index, call.id, call.name, value, raw, call.provider_data
+        ))
 
     def fail(self, call: Call, exc: Exception) -> None:
         call.state = _ERROR

@@ -424,7 +424,7 @@ def test_sse_select_and_json_never(corpus: dict[str, Any]) -> None:
     assert {ev["type"] for ev in fields[1:-1]} == {"StringDelta"}
     assert any(ev["type"] == "ContentDelta" for ev in events)
     never = events_of(run("sse", "--json", "never", stdin=data).stdout.decode().splitlines())
-    assert {ev["type"] for ev in never} == {"ContentDelta", "Finish"}
+    assert {ev["type"] for ev in never} == {"ContentDelta", "Finish", "Usage"}
 
 
 def test_sse_errors() -> None:
@@ -615,7 +615,8 @@ def test_chat_streams_fields_from_a_live_server(srv: RecordingServer, tmp_path: 
     rest, err, rc = cli.finish()
     assert rc == 0, err
     events += events_of(rest)
-    assert events[-2:] == [
+    assert events[-1]["type"] == "Usage" and events[-1]["output_tokens"] == 14
+    assert events[-3:-1] == [
         {"type": "FieldValidated", "path": [],
          "value": {"city": "San Francisco", "temperature": 68, "units": "f"}},
         {"type": "Finish", "choice": 0, "reason": "stop"},

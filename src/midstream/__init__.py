@@ -21,6 +21,7 @@ from ._errors import (
     IncompleteJsonError,
     JsonSyntaxError,
     LimitExceededError,
+    ModelRefused,
     ParseError,
     StreamTimeout,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "JsonSyntaxError",
     "LimitExceededError",
     "Lines",
+    "ModelRefused",
     "ModelStream",
     "ObjectAbandoned",
     "ObjectDone",

@@ -26,6 +26,7 @@ __all__ = [
     "IncompleteJsonError",
     "JsonSyntaxError",
     "LimitExceededError",
+    "ModelRefused",
     "ParseError",
     "StreamTimeout",
 ]
@@ -121,3 +122,20 @@ class StreamTimeout(TimeoutError):
         self.timeout = timeout
         self.received = received
         self.events: list[Any] = events if events is not None else []
+
+
+class ModelRefused(Exception):
+    """The model refused to answer (a Structured Outputs refusal) instead of giving the value.
+
+    Not a :class:`ParseError` nor a ``ValueError``: the output is not broken, there
+    is none, and the model said why. Raised by :func:`~midstream.stream_model` fed
+    a provider's events; :func:`~midstream.stream_events` gives
+    :class:`~midstream.RefusalDelta` events instead.
+
+    Attributes:
+        refusal: the model's refusal text, whole.
+    """
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"the model refused: {refusal}")
+        self.refusal = refusal

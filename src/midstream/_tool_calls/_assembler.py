@@ -156,10 +156,14 @@ class ToolCallAssembler:
             fields: dict[str, Any] | None = event
         elif type(event) is self._fields.last:  # the SDK's event class, seen before
             fields = event.__dict__
+            if fields.get("type") == "error":
+                fields = self._error_fields(event)
         elif isinstance(event, (str, bytes)):
             fields = _decode(event)
         else:
             fields = self._fields.of(event)
+            if fields.get("type") == "error":
+                fields = self._error_fields(event)
         if fields is None:
             return out
         reader = self._fixed
@@ -185,6 +189,10 @@ class ToolCallAssembler:
         self._table.out = out
         self._table.close()
         return out
+
+    def _error_fields(self, event: Any) -> dict[str, Any]:
+        """An SDK error event's fields: one without a class for it keeps them as extras."""
+        return self._fields.with_extra(event)
 
     @property
     def tool_calls(self) -> list[ToolCall]:

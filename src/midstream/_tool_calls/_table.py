@@ -4,8 +4,9 @@ A reader turns its wire format's events into a few operations here:
 :meth:`CallTable.new_call` (and :meth:`~CallTable.start`),
 :meth:`~CallTable.feed_args` per arguments fragment,
 :meth:`~CallTable.end_args` when the provider says a call's arguments ended,
-:meth:`~CallTable.finish_choice` with the finish reason, and
-:meth:`~CallTable.content` for ordinary text. Everything a call's lifecycle
+:meth:`~CallTable.finish_choice` with the finish reason,
+:meth:`~CallTable.content` for ordinary text, and :meth:`~CallTable.emit` for
+any other event (a refusal, usage, a provider error). Everything a call's lifecycle
 decides (when it is done, what error it ends in, validation against
 ``tools=``, the events and their order) is decided here, once for every format.
 
@@ -33,6 +34,7 @@ from .._events import (
     Event,
     Finish,
     JsonEvent,
+    ProviderError,
     ToolArgumentsDelta,
     ToolCallDone,
     ToolCallError,
@@ -305,7 +307,7 @@ class Choice:
 class CallTable:
     """Every call of one response, and the events they produce (``out``, per feed)."""
 
-    __slots__ = ("calls", "choices", "max_length", "out", "registry")
+    __slots__ = ("calls", "choices", "errors", "max_length", "out", "registry")
 
     def __init__(
         self, registry: dict[str, type[BaseModel] | None] | None, max_length: int
@@ -315,6 +317,7 @@ class CallTable:
         self.choices: dict[int, Choice] = {}
         self.calls: list[Call] = []
         self.out: list[Event] = []  # the events of the feed() under way
+        self.errors = 0  # ProviderError events emitted
 
     # --- what readers call ----------------------------------------------------------
 
@@ -349,6 +352,17 @@ class CallTable:
     def start(self, call: Call) -> None:
         call.started = True
         self.out.append(ToolCallStart(call.choice, call.index, call.id, call.name))
+
+    def emit(self, event: Event) -> None:
+        """Pass on an event that is not a call's: a refusal, usage, a provider error.
+
+        Readers report what the provider says beside the calls with the event
+        classes of :mod:`midstream._events` (``RefusalDelta``, ``Usage``,
+        ``ProviderError``); it comes out of this ``feed()`` in order.
+        """
+        if type(event) is ProviderError:
+            self.errors += 1
+        self.out.append(event)
 
     def content(self, number: int, text: Any) -> None:
         """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""

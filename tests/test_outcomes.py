@@ -409,3 +409,122 @@ def test_table_emit_is_how_a_reader_reports_events_beside_the_calls() -> None:
     table.emit(ProviderError("t", "c", "m"))
     assert out == [usage, ProviderError("t", "c", "m")] and table.errors == 1
 
+
+
+# --- an unknown tool is reported at its start ----------------------------------------------------
+
+
+class GetWeather(BaseModel):
+    city: str
+
+
+def _chat_call(name_pieces: list[str], arg_pieces: list[str]) -> list[dict[str, Any]]:
+    """One Chat call whose name and arguments stream in the pieces given, then its finish."""
+    chunks: list[dict[str, Any]] = []
+    for i, piece in enumerate(name_pieces):
+        entry: dict[str, Any] = {"index": 0, "function": {"name": piece}}
+        if i == 0:
+            entry.update(id="call_1", type="function")
+        chunks.append({"choices": [{"index": 0, "delta": {"tool_calls": [entry]}}]})
+    chunks += [
+        {"choices": [{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": piece}}]}}]}
+        for piece in arg_pieces
+    ]
+    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    return chunks
+
+
+ARGS = '{"path": "/etc/passwd", "mode": "w"}'
+
+
+@settings(max_examples=80, deadline=None)
+@given(pieces=split_points(ARGS), split=st.integers(1, 6), sdk=st.booleans())
+def test_an_unknown_tool_fails_in_the_feed_that_starts_it(
+    pieces: list[str], split: int, sdk: bool
+) -> None:
+    """Before: the UnknownToolError came only once the arguments' JSON closed."""
+    name = "rm_rf"
+    name_pieces = [name[:split], name[split:]] if split < len(name) else [name]
+    chunks = _chat_call(name_pieces, [p for p in pieces if p])
+    acc = ToolCallAssembler(tools=[GetWeather])
+    per_feed = [acc.feed(chat_sdk(c) if sdk else c) for c in chunks] + [acc.close()]
+    starting = next(i for i, evs in enumerate(per_feed)
+                    if any(isinstance(ev, midstream.ToolCallStart) for ev in evs))
+    start_feed = per_feed[starting]
+    assert [type(ev).__name__ for ev in start_feed] == ["ToolCallStart", "ToolCallError"]
+    error = start_feed[1]
+    assert isinstance(error.error, midstream.UnknownToolError) and error.error.name == name
+    # nothing more about the call: no argument deltas, no second verdict
+    later = [ev for evs in per_feed[starting + 1 :] for ev in evs]
+    assert later == [Finish(0, "tool_calls")]
+    (record,) = acc.tool_calls
+    assert record.status == "error" and record.raw == ARGS
+
+
+def test_an_unknown_tool_at_the_start_of_responses_and_anthropic_calls() -> None:
+    responses = [
+        {"type": "response.output_item.added", "output_index": 0,
+         "item": {"id": "fc_1", "type": "function_call", "call_id": "c1", "name": "rm_rf",
+                  "arguments": ""}},
+        {"type": "response.function_call_arguments.delta", "item_id": "fc_1",
+         "output_index": 0, "delta": "{}"},
+    ]
+    anthropic = [
+        {"type": "message_start", "message": {"id": "m", "model": "claude-x"}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": "t1", "name": "rm_rf", "input": {}}},
+        {"type": "content_block_delta", "index": 0,
+         "delta": {"type": "input_json_delta", "partial_json": "{}"}},
+        {"type": "content_block_stop", "index": 0},
+    ]
+    for events, at in ((responses, 0), (anthropic, 1)):
+        acc = ToolCallAssembler(tools=[GetWeather])
+        per_feed = [acc.feed(e) for e in events]
+        assert [type(ev).__name__ for ev in per_feed[at]] == ["ToolCallStart", "ToolCallError"]
+        assert all(not evs for evs in per_feed[at + 1 :])
+
+
+# --- a model registered under a custom tool's name ---------------------------------------------
+
+
+def _custom_call(text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "response.output_item.added", "output_index": 0,
+         "item": {"id": "ctc_1", "type": "custom_tool_call", "call_id": "c1",
+                  "name": "apply_patch", "input": ""}},
+        {"type": "response.custom_tool_call_input.delta", "item_id": "ctc_1",
+         "output_index": 0, "delta": text},
+        {"type": "response.custom_tool_call_input.done", "item_id": "ctc_1",
+         "output_index": 0, "input": text},
+    ]
+
+
+def test_a_model_under_a_custom_tools_name_is_given_the_text() -> None:
+    """Before: the model was silently ignored and the text passed as valid."""
+    from typing import Annotated
+
+    from pydantic import RootModel, StringConstraints
+
+    class apply_patch(RootModel[Annotated[str, StringConstraints(pattern=r"^\*\*\* Begin")]]):
+        pass
+
+    definition = {"type": "custom", "name": "apply_patch", "format": {"type": "text"}}
+    for tools in ([apply_patch], [apply_patch, definition], [definition, apply_patch]):
+        acc = ToolCallAssembler(tools=tools)
+        done = [ev for e in _custom_call("*** Begin Patch") for ev in acc.feed(e)]
+        assert done[-1] == midstream.ToolCallDone(
+            0, 0, "c1", "apply_patch", apply_patch("*** Begin Patch"), "*** Begin Patch"
+        )
+        acc = ToolCallAssembler(tools=tools)
+        bad = [ev for e in _custom_call("rm -rf /") for ev in acc.feed(e)]
+        assert isinstance(bad[-1], midstream.ToolCallError)
+        assert "pattern" in str(bad[-1].error)
+
+    class fields(BaseModel):
+        x: int
+
+    acc = ToolCallAssembler(tools={"apply_patch": fields})
+    out = [ev for e in _custom_call("text") for ev in acc.feed(e)]
+    assert isinstance(out[-1], midstream.ToolCallError)
+    assert "valid dictionary" in str(out[-1].error)

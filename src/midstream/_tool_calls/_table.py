@@ -232,7 +232,10 @@ class TextInput(Arguments):
         return call.raw() if call.parts else None
 
     def validate(self, model: type[BaseModel], call: Call, raw: str) -> Any:
-        return raw  # free text is not a model's JSON: its name is checked, no more
+        # Free text is not a model's JSON: the model is given the text itself, a str.
+        # One that takes a str (RootModel[str], with its constraints) validates it;
+        # a model of fields refuses it ("Input should be a valid dictionary...").
+        return model.model_validate(raw)
 
     def is_extra(self, text: str) -> bool:
         return bool(text)  # free text has no whitespace to spare
@@ -350,8 +353,22 @@ class CallTable:
         return call
 
     def start(self, call: Call) -> None:
+        """The call's name is whole: ToolCallStart, and at once the verdict on an unknown name.
+
+        With ``tools=`` given, a name not in it (and not a call the provider
+        runs itself) ends the call here, in the feed that starts it: its
+        arguments, whatever comes, are kept in the record's ``raw`` but give
+        no events.
+        """
         call.started = True
         self.out.append(ToolCallStart(call.choice, call.index, call.id, call.name))
+        registry = self.registry
+        if (
+            registry is not None
+            and call.name not in registry
+            and call.type not in _SERVER_CALLS
+        ):
+            self.fail(call, UnknownToolError(call.name, registry))
 
     def emit(self, event: Event) -> None:
         """Pass on an event that is not a call's: a refusal, usage, a provider error.
@@ -377,10 +394,12 @@ class CallTable:
         ):
             self._unusual_fragment(call, text)
             return
-        if not call.started:
-            self.start(call)
         call.length = length
         call.parts.append(text)
+        if not call.started:
+            self.start(call)
+            if call.state != OPEN:  # an unknown tool: failed at its start
+                return
         call.args.fragment(self, call, text)
 
     def end_args(self, call: Call) -> None:
@@ -389,6 +408,8 @@ class CallTable:
             return
         if not call.started:
             self.start(call)
+            if call.state != OPEN:
+                return
         call.args.end(self, call)
 
     def finish_choice(self, number: int, reason: Any) -> None:
@@ -457,22 +478,16 @@ class CallTable:
         """The input is whole (its JSON closed, or the provider ended it): Done or Error."""
         call.arguments = value
         raw = call.raw()
-        registry = self.registry
-        if registry is not None:
-            if call.name not in registry:
-                if call.type not in _SERVER_CALLS:
-                    self.fail(call, UnknownToolError(call.name, registry))
-                    return
-            else:
-                model = registry[call.name]
-                if model is not None:
-                    from pydantic import ValidationError
+        # (A name unknown to ``tools=`` failed at the start: a server call's is skipped.)
+        model = self.registry.get(call.name) if self.registry is not None else None
+        if model is not None:
+            from pydantic import ValidationError
 
-                    try:
-                        value = call.args.validate(model, call, raw)
-                    except ValidationError as exc:
-                        self.fail(call, exc)
-                        return
+            try:
+                value = call.args.validate(model, call, raw)
+            except ValidationError as exc:
+                self.fail(call, exc)
+                return
         call.state = _DONE
         call.arguments = value
         self.out.append(ToolCallDone(call.choice, call.index, call.id, call.name, value, raw))

@@ -576,10 +576,14 @@ def stream_events(
         :class:`ContentDelta`, :class:`ToolCallStart`,
         :class:`ToolArgumentsDelta`, :class:`ToolCallDone`,
         :class:`ToolCallError`, :class:`Finish` in stream order; after each
-        ContentDelta, the JSON events (and validation events) of its text. A
-        choice that ended on a limit (``length``, ``max_tokens``, ...), a
-        filter, a failure, or not at all (the stream just stopped) gets a
-        :class:`Truncated` event; what it left unfinished gets no ValueDone,
+        ContentDelta, the JSON events (and validation events) of its text.
+        A refusal comes as :class:`RefusalDelta` events and its choice owes
+        no JSON (its Finish follows, no error); the provider's token counts
+        as one :class:`Usage`; an error the provider sends in the stream as
+        :class:`ProviderError` (a choice it leaves unfinished is cut with
+        reason ``"error"``). A choice that ended on a limit (``length``,
+        ``max_tokens``, ...), a filter, a failure, or not at all (the stream
+        just stopped) gets a :class:`Truncated` event; what it left unfinished gets no ValueDone,
         and its unfinished tool calls end in :class:`ToolCallError`.
 
     Raises:

@@ -630,6 +630,16 @@ def test_chat_streams_fields_from_a_live_server(srv: RecordingServer, tmp_path: 
     ]
 
 
+@pytest.mark.shared
+def test_chat_reports_a_servers_error_mid_stream_exit_4(srv: RecordingServer) -> None:
+    """An OpenAI-compatible server's error chunk: its message on stderr, exit 4."""
+    pytest.importorskip("openai")
+    sid = "pydantic-ai:test_tool_use_failed_error_streaming_with_text#0"
+    done = run("chat", "--model", sid, "hi", env=_chat_env(srv, OPENAI_API_KEY="k"))
+    assert done.returncode == 4, done.stderr
+    assert b"Tool choice is required, but model did not call a tool" in done.stderr
+
+
 def test_chat_without_key_or_server_exit_4() -> None:
     proc = run("chat", "hello", env=_chat_env(None))
     assert proc.returncode == 4

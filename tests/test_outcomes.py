@@ -528,3 +528,19 @@ def test_a_model_under_a_custom_tools_name_is_given_the_text() -> None:
     out = [ev for e in _custom_call("text") for ev in acc.feed(e)]
     assert isinstance(out[-1], midstream.ToolCallError)
     assert "valid dictionary" in str(out[-1].error)
+
+
+def test_the_chat_view_shows_a_refusal_and_a_providers_error() -> None:
+    """``midstream chat`` on a terminal: before, both were silently dropped."""
+    import io
+
+    from midstream._demo import ChatView
+
+    out = io.StringIO()
+    view = ChatView(out, ansi=False, json=True)
+    for ev in stream_events(_responses_refusal(["I can't ", "help."]), model=Answer):
+        view.handle(ev)
+    view.handle(ProviderError("overloaded_error", None, "Overloaded"))
+    view.finish()
+    assert "[refused] I can't help." in out.getvalue()
+    assert "[provider error: Overloaded]" in out.getvalue()

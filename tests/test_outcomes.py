@@ -544,3 +544,10 @@ def test_the_chat_view_shows_a_refusal_and_a_providers_error() -> None:
     view.finish()
     assert "[refused] I can't help." in out.getvalue()
     assert "[provider error: Overloaded]" in out.getvalue()
+
+
+def test_model_refused_pickles_and_says_what_it_is() -> None:
+    import pickle
+
+    exc = pickle.loads(pickle.dumps(ModelRefused("No.")))
+    assert exc.refusal == "No." and str(exc) == "the model refused: No."

@@ -137,5 +137,8 @@ class ModelRefused(Exception):
     """
 
     def __init__(self, refusal: str) -> None:
-        super().__init__(f"the model refused: {refusal}")
+        super().__init__(refusal)  # args: what rebuilds it (pickle, copy)
         self.refusal = refusal
+
+    def __str__(self) -> str:
+        return f"the model refused: {self.refusal}"

@@ -424,7 +424,7 @@ def test_sse_select_and_json_never(corpus: dict[str, Any]) -> None:
     assert {ev["type"] for ev in fields[1:-1]} == {"StringDelta"}
     assert any(ev["type"] == "ContentDelta" for ev in events)
     never = events_of(run("sse", "--json", "never", stdin=data).stdout.decode().splitlines())
-    assert {ev["type"] for ev in never} == {"ContentDelta", "Finish"}
+    assert {ev["type"] for ev in never} == {"ContentDelta", "Finish", "Usage"}
 
 
 def test_sse_errors() -> None:
@@ -615,7 +615,8 @@ def test_chat_streams_fields_from_a_live_server(srv: RecordingServer, tmp_path: 
     rest, err, rc = cli.finish()
     assert rc == 0, err
     events += events_of(rest)
-    assert events[-2:] == [
+    assert events[-1]["type"] == "Usage" and events[-1]["output_tokens"] == 14
+    assert events[-3:-1] == [
         {"type": "FieldValidated", "path": [],
          "value": {"city": "San Francisco", "temperature": 68, "units": "f"}},
         {"type": "Finish", "choice": 0, "reason": "stop"},
@@ -627,6 +628,16 @@ def test_chat_streams_fields_from_a_live_server(srv: RecordingServer, tmp_path: 
     assert body["response_format"]["json_schema"]["schema"]["required"] == [
         "city", "temperature", "units"
     ]
+
+
+@pytest.mark.shared
+def test_chat_reports_a_servers_error_mid_stream_exit_4(srv: RecordingServer) -> None:
+    """An OpenAI-compatible server's error chunk: its message on stderr, exit 4."""
+    pytest.importorskip("openai")
+    sid = "pydantic-ai:test_tool_use_failed_error_streaming_with_text#0"
+    done = run("chat", "--model", sid, "hi", env=_chat_env(srv, OPENAI_API_KEY="k"))
+    assert done.returncode == 4, done.stderr
+    assert b"Tool choice is required, but model did not call a tool" in done.stderr
 
 
 def test_chat_without_key_or_server_exit_4() -> None:

@@ -32,6 +32,7 @@ from midstream import (
     ParseError,
     StringDelta,
     Truncated,
+    Usage,
     ValueDone,
     ValueStart,
     stream_events,
@@ -177,8 +178,9 @@ def test_a_fenced_answer_validates_under_every_chunking(
         assert roots == [FieldValidated((), expected_value)]
         # what follows the value (the closing fence) is text: content deltas and the finish
         after = events[events.index(roots[0]) + 1 :]
-        assert all(isinstance(ev, (ContentDelta, Finish)) for ev in after)
-        assert isinstance(events[-1], Finish) and events[-1].reason in ("stop", "end_turn")
+        assert all(isinstance(ev, (ContentDelta, Finish, Usage)) for ev in after)
+        last = [ev for ev in events if not isinstance(ev, Usage)][-1]
+        assert isinstance(last, Finish) and last.reason in ("stop", "end_turn")
         assert _content(events) == text
 
     # json=True keeps the strict mode, and its error says it is about the content
@@ -238,7 +240,7 @@ def test_prose_after_the_value_is_text_not_an_error() -> None:
         roots = [ev for ev in events if isinstance(ev, FieldValidated) and ev.path == ()]
         assert roots == [FieldValidated((), Item(name="nut", qty=2))]
         after = events[events.index(roots[0]) + 1 :]
-        assert all(isinstance(ev, (ContentDelta, Finish)) for ev in after)
+        assert all(isinstance(ev, (ContentDelta, Finish, Usage)) for ev in after)
     # json=True: the same trailing prose is an error about the content
     with pytest.raises(JsonSyntaxError, match=r"^content of choice 0: Extra data"):
         list(stream_events(_chunks(['{"name": "nut"} Hope this helps']), model=Item, json=True))
@@ -372,7 +374,8 @@ def test_auto_content_that_stops_being_json_is_abandoned_under_every_chunking(
         assert (ev.index, ev.start) == (0, start)
         assert isinstance(ev.error, JsonSyntaxError) and ev.error.offset == offset
         # after it, the content goes on as text only
-        assert all(isinstance(e, (ContentDelta, Finish)) for e in events[events.index(ev) + 1 :])
+        after = events[events.index(ev) + 1 :]
+        assert all(isinstance(e, (ContentDelta, Finish, Usage)) for e in after)
         outcomes.add((ev.error.kind, ev.error.offset, ev.error.line, ev.error.column))
     assert len(outcomes) <= 1  # the same error whatever the chunking
 

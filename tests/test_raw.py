@@ -31,6 +31,7 @@ from midstream import (
     astream_events,
     stream_events,
 )
+from midstream._pipeline import ProviderPipeline
 from midstream._raw import WireReader
 from midstream._sse import SSEFrames
 
@@ -507,3 +508,27 @@ def test_wire_reader_json_errors_say_where() -> None:
     with pytest.raises(JsonSyntaxError, match="is not JSON") as info:
         reader.feed(b'data: {"choices": [}\n\n')
     assert info.value.offset == 13
+
+
+@given(st.integers(0, 400))
+def test_events_before_an_error_event_in_the_same_read_stand(cut: int) -> None:
+    """An error event read together with the events before it: those are returned, then it."""
+    body = b"".join(
+        b"data: " + json.dumps(e).encode() + b"\n\n"
+        for e in [
+            {"choices": [{"index": 0, "delta": {"content": '{"a": "b'}}]},
+            {"choices": [{"index": 0, "delta": {"content": 'c'}}]},
+            {"error": {"message": "Overloaded", "type": "overloaded_error"}},
+        ]
+    )
+    cut = min(cut, len(body))
+    reader = WireReader(ProviderPipeline(model=None, json=None, tools=None, choice=0,
+                                         keep_text=False))
+    events: list[Any] = []
+    with pytest.raises(StreamError) as info:
+        for piece in (body[:cut], body[cut:]):
+            events += reader.feed(piece)
+        events += reader.close()
+    assert info.value.message == "Overloaded"
+    text = "".join(ev.text for ev in events if isinstance(ev, ContentDelta))
+    assert text == '{"a": "bc'

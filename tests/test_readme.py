@@ -35,6 +35,9 @@ def test_python_examples_run_in_order() -> None:
     assert "get_weather {'city': 'Paris'}" in printed
     assert "python \"print('hi')\\n\"" in printed
     assert "line 1 column 13 (char 12)" in printed
+    assert "outcome: RefusalDelta(choice=0, text=\"I'm sorry, I \")" in printed
+    assert "outcome: Usage(input_tokens=20, output_tokens=9, total_tokens=29," in printed
+    assert "refused: I'm sorry, I can't help with that.\n" in printed
     assert "sse: ['message', 'done']\nsse: {'content': 'Hi'}\n" in printed
 
 

@@ -596,8 +596,9 @@ def stream_events(
 
     Returns:
         The events in stream order (content, its JSON and validation events,
-        tool calls, :class:`Finish`; :class:`Truncated` for a choice cut or
-        never finished), as an iterator that is also a context manager:
+        tool calls, :class:`RefusalDelta`, :class:`Usage`, :class:`ProviderError`,
+        :class:`Finish`; :class:`Truncated` for a choice cut or never finished),
+        as an iterator that is also a context manager:
         ``with stream_events(...) as events:`` closes the source however the
         block ends (the module docstring says when a bare loop closes it).
 

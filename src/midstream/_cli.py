@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, TextIO
 
 from ._errors import IncompleteJsonError, ParseError, StreamTimeout
-from ._events import Event
+from ._events import Event, ProviderError
 from ._paths import PathPattern
 
 __all__ = ["main"]
@@ -115,11 +115,16 @@ def _jsonable(obj: Any) -> Any:
 
 
 def event_dict(ev: Event) -> dict[str, Any]:
-    """An event as a JSON-ready dict: ``{"type": class name, field: value, ...}``."""
+    """An event as a JSON-ready dict: ``{"type": class name, field: value, ...}``.
+
+    A field itself named ``type`` (``ProviderError.type``) is written
+    ``error_type``, so that ``type`` always names the event.
+    """
     out: dict[str, Any] = {"type": type(ev).__name__}
     for f in dataclasses.fields(ev):  # type: ignore[arg-type]
         value = getattr(ev, f.name)
-        out[f.name] = list(value) if f.name == "path" else value
+        key = "error_type" if f.name == "type" else f.name
+        out[key] = list(value) if f.name == "path" else value
     return out
 
 
@@ -277,6 +282,12 @@ def _cmd_sse(args: argparse.Namespace) -> int:
     def handle(events: list[Any]) -> None:
         truncated.extend(ev for ev in events if isinstance(ev, Truncated))
         out.write([ev for ev in events if keep(ev)])
+        for ev in events:
+            if isinstance(ev, ProviderError):  # e.g. a Responses `response.failed`
+                raise _Fail(
+                    EXIT_UNAVAILABLE,
+                    f"the server sent an error (event {reader.events_read}): {_error_text(ev)}",
+                )
 
     head = b""  # how the input begins, to show when it holds no event at all
     try:
@@ -293,9 +304,9 @@ def _cmd_sse(args: argparse.Namespace) -> int:
     except StreamError as exc:
         if not reader.events_read:  # a JSON or HTML body: no event stream at all
             raise _Fail(EXIT_BAD_INPUT, _no_events(head)) from None
-        raise _Fail(
-            EXIT_UNAVAILABLE, f"the server sent an error (event {reader.events_read}): {exc}"
-        ) from None
+        # An error event: the raw path raises it (as the SDKs do); the output says it
+        # as the event it is, the same as when a pipeline reports a failed response.
+        handle([ProviderError(exc.type, exc.code, exc.message)])
     if pipeline.content_error is not None:
         _error(f"sse: note: the content began like JSON but is not: {pipeline.content_error}")
     if truncated:
@@ -379,6 +390,8 @@ def _cmd_chat(args: argparse.Namespace) -> int:
                 view.handle(ev)
             else:
                 out.write([ev])
+            if isinstance(ev, ProviderError):
+                raise _Fail(EXIT_UNAVAILABLE, f"{where} sent an error: {_error_text(ev)}")
     except openai.APIConnectionError as exc:
         raise _Fail(EXIT_UNAVAILABLE, f"cannot reach the server at {where}: {exc}") from None
     except openai.AuthenticationError as exc:
@@ -429,12 +442,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _api_message(exc: Any) -> str:
+    """The message of an SDK's API error: its body read as every provider error is."""
+    from ._tool_calls._provider import provider_error
+
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return str(err["message"])
+        message = provider_error(body).message
+        if message:
+            return message
     return str(getattr(exc, "message", exc))
+
+
+def _error_text(error: Any) -> str:
+    """A :class:`ProviderError` as the CLI says it: the message, then type and code."""
+    kinds = [k for k in dict.fromkeys((error.type, error.code)) if k]
+    return f"{error.message or 'no message'}" + (f" ({', '.join(kinds)})" if kinds else "")
 
 
 # --- argument parsing ----------------------------------------------------------------

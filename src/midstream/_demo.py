@@ -18,6 +18,8 @@ from ._events import (
     ContentDelta,
     Event,
     FieldInvalid,
+    ProviderError,
+    RefusalDelta,
     StringDelta,
     ToolCallDone,
     ToolCallError,
@@ -244,7 +246,8 @@ class ChatView:
     """Live view of a model's answer for ``midstream chat`` on a terminal.
 
     JSON content is shown field by field (as in the demo); plain text is
-    written as it comes; validation failures, tool calls and truncation get a
+    written as it comes, and so is a refusal, after a ``[refused]`` mark;
+    validation failures, tool calls, provider errors and truncation get a
     line of their own.
     """
 
@@ -288,6 +291,16 @@ class ChatView:
         elif isinstance(ev, Truncated):
             why = ev.reason or "the stream stopped without finishing"
             v.note(0, f"[cut off: {why}]", v.YELLOW)
+        elif isinstance(ev, RefusalDelta):
+            if ev.choice != 0:
+                return
+            if self.mode != "refusal":  # the answer is a refusal: no content will come
+                self.mode = "refusal"
+                self.out.write(f"{v.YELLOW}[refused]{v.RESET} ")
+            self.out.write(ev.text)
+            self.out.flush()
+        elif isinstance(ev, ProviderError):
+            v.note(0, f"[provider error: {ev.message or ev.type or ev.code}]", v.RED)
 
     def finish(self) -> None:
         """End the view (a final newline)."""

@@ -27,6 +27,7 @@ __all__ = [
     "IncompleteJsonError",
     "JsonSyntaxError",
     "LimitExceededError",
+    "ModelRefused",
     "ParseError",
     "StreamTimeout",
 ]
@@ -180,3 +181,23 @@ def _rebuild_stream_error(
     message: str, status: int | None, type: str | None, code: str | None
 ) -> StreamError:
     return StreamError(message, status=status, type=type, code=code)
+
+
+class ModelRefused(Exception):
+    """The model refused to answer (a Structured Outputs refusal) instead of giving the value.
+
+    Not a :class:`ParseError` nor a ``ValueError``: the output is not broken, there
+    is none, and the model said why. Raised by :func:`~midstream.stream_model` fed
+    a provider's events; :func:`~midstream.stream_events` gives
+    :class:`~midstream.RefusalDelta` events instead.
+
+    Attributes:
+        refusal: the model's refusal text, whole.
+    """
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(refusal)  # args: what rebuilds it (pickle, copy)
+        self.refusal = refusal
+
+    def __str__(self) -> str:
+        return f"the model refused: {self.refusal}"

@@ -440,8 +440,9 @@ class Truncated(Event):
 
     ``reason`` is the provider's finish reason when it stopped the output
     (``"length"``, ``"max_tokens"``, ``"max_output_tokens"``,
-    ``"content_filter"``, ``"failed"``, ...), or None when the stream ended
-    without saying that the choice finished. ``partial`` is what the content
+    ``"content_filter"``, ``"failed"``, ...), ``"error"`` when the stream
+    ended after a :class:`ProviderError` without saying that the choice
+    finished, or None when it ended without either. ``partial`` is what the content
     holds so far: the JSON value (``JsonStream.snapshot()``) or the model's
     partial instance (``ModelStream.partial``) when the content was parsed, or
     None. What was unfinished never gets its ``ValueDone``; tool calls left

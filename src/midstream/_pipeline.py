@@ -26,7 +26,17 @@ from bisect import bisect_right
 from typing import Any, Final, Protocol
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
-from ._events import ContentDelta, Event, Finish, ObjectAbandoned, ObjectDone, TextDelta, Truncated
+from ._events import (
+    ContentDelta,
+    Event,
+    Finish,
+    ObjectAbandoned,
+    ObjectDone,
+    ProviderError,
+    RefusalDelta,
+    TextDelta,
+    Truncated,
+)
 from ._json_stream import JsonStream
 from ._tool_calls import TRUNCATION_REASONS, Format, ToolCallAssembler, ToolsArg
 
@@ -509,6 +519,10 @@ class ProviderPipeline:
         self._stopped = self._reader is None  # the content is no longer read
         self._seen: set[int] = set()
         self._finished: set[int] = set()
+        #: Choices that refused (RefusalDelta): no JSON is owed at their finish.
+        self._refused: set[int] = set()
+        #: A ProviderError came: a choice left unfinished was cut by it.
+        self._errored = False
         self._keep_text = keep_text
         self._text: list[str] = []
         #: the content's verdict, raised by the next call once its events are out
@@ -539,6 +553,11 @@ class ProviderPipeline:
                         self._text.append(ev.text)
                     if not self._stopped:
                         self._content(ev.text, out)
+            elif type(ev) is RefusalDelta:
+                self._seen.add(ev.choice)
+                self._refused.add(ev.choice)
+            elif type(ev) is ProviderError:
+                self._errored = True
             else:
                 choice = getattr(ev, "choice", None)
                 if isinstance(choice, int):
@@ -550,9 +569,13 @@ class ProviderPipeline:
         out: list[Event] = list(self._calls.close())
         if not self._seen:
             self._seen.add(self._choice)  # an empty stream is not a complete answer
+        # After a provider's error, what it left unfinished was cut by that error.
+        reason = "error" if self._errored else None
         for choice in sorted(self._seen - self._finished):
             self._finished.add(choice)
-            out.append(Truncated(choice, None, self._partial() if choice == self._choice else None))
+            out.append(
+                Truncated(choice, reason, self._partial() if choice == self._choice else None)
+            )
             if choice == self._choice:
                 self._stopped = True
         return out
@@ -580,7 +603,8 @@ class ProviderPipeline:
             if cut:
                 out.append(Truncated(choice, reason, None))
             return
-        if not cut and not self._stopped:
+        if not cut and not self._stopped and choice not in self._refused:
+            # (A choice that refused owes no JSON: its RefusalDelta events say why.)
             assert self._reader is not None
             try:
                 out += self._reader.finish()

@@ -119,6 +119,8 @@ class WireReader:
         self.events_read = 0
         #: the stream's terminator came (``data: [DONE]``)
         self.done = False
+        #: an error event that came after other events of the same read, raised next
+        self._failed: StreamError | None = None
 
     def feed(self, data: Any) -> list[Event]:
         """The events completed by this piece of the body, in stream order.
@@ -126,6 +128,8 @@ class WireReader:
         ``data`` is typed Any so that the compiled build, too, answers a wrong
         type with the message below rather than mypyc's own.
         """
+        if self._failed is not None:
+            raise self._failed
         chunk: bytes = data if type(data) is bytes else self._bytes(data)
         self.received_bytes += len(chunk)
         if not self._sniffed:
@@ -147,13 +151,22 @@ class WireReader:
             return self._feed_payload(payload)
         out: list[Event] = []
         for kind, data in frames:
-            payload = self._decode(kind, data)
+            try:
+                payload = self._decode(kind, data)
+            except StreamError as exc:
+                if not out:
+                    raise
+                # The events before the error stand: they go out now, the error next call.
+                self._failed = exc
+                return out
             if payload is not None:
                 out += self._feed_payload(payload)
         return out
 
     def close(self) -> list[Event]:
         """The end of the body: the pipeline's last events (``Truncated`` if unfinished)."""
+        if self._failed is not None:
+            raise self._failed
         return self._pipeline.close()
 
     def _decode(self, kind: bytes, data: bytes) -> Any:

@@ -32,6 +32,10 @@ The wire formats, told apart per event (``format="auto"``):
   ``thoughtSignature`` of a call is kept as its ``provider_data``. See
   :mod:`._gemini`.
 
+Beside the calls, every format reports a Structured Outputs refusal
+(``RefusalDelta``), the response's token usage (``Usage``) and an error the
+provider sends in the stream (``ProviderError``).
+
 Provider quirks, each decided here once (the tests name each one):
 
 - *id and name repeated on every chunk.* The first non-empty id is the call's
@@ -73,6 +77,8 @@ How it is built: a table of readers, as h11 picks a reader by state.
   :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`. A reader knows its
   format's event shapes and nothing else: it turns them into operations on
   the shared :class:`._table.CallTable`.
+- :mod:`._provider`: reading a provider's error object and usage object,
+  once for every format (and the CLI).
 - :mod:`._table`: the calls and choices, every call's lifecycle (start,
   fragments, end, finish, the end-of-stream rule), validation against
   ``tools=``, and the events; a call's input is :class:`JsonArguments` or
@@ -90,7 +96,13 @@ Adding a wire format (say ``gemini``):
    ``table.end_args(call)`` (or ``table.input_done(call, whole)`` when the
    provider repeats the whole input) where the format ends a call,
    ``table.finish_choice(n, reason)`` where it ends a choice,
-   ``table.content(n, text)`` for text. Keep your keys for calls in
+   ``table.content(n, text)`` for text, and ``table.emit(event)`` for the
+   events beside the calls: ``Usage`` (build it with
+   ``_provider.usage(raw_usage, model)``: one per response, before the
+   finish), ``ProviderError`` (``_provider.provider_error(obj)`` reads any
+   error object or what holds it under ``error``: before the choice's
+   finish; the pipeline then reports the choice cut with reason
+   ``"error"``), ``RefusalDelta(n, text)``. Keep your keys for calls in
    ``choice.by_key``; read nested objects with ``self.fields.of(obj)`` (dict
    or SDK object alike), never with ``getattr``. Say in the module
    docstring which events end a call and a choice. State of the reader's

@@ -5,15 +5,19 @@ or ``mcp_tool_use`` block (keyed by the block's index, which restarts with
 each ``message_start``); its input comes as ``input_json_delta`` fragments,
 or whole in the start block, and ends with ``content_block_stop``. Text is
 ``text_delta`` (or a ``text`` block's own text); ``message_delta``'s
-``stop_reason`` finishes the choice (always 0).
+``stop_reason`` finishes the choice (always 0), after a ``Usage`` of its
+``usage`` merged over the one ``message_start`` gave (the input tokens).
+An ``error`` event is a ``ProviderError`` (the stream ends after it).
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from ._fields import Fields
+from ._provider import as_dict, provider_error, usage
 from ._reader import Reader
-from ._table import OPEN
+from ._table import OPEN, CallTable
 
 __all__ = ["AnthropicReader"]
 
@@ -26,6 +30,7 @@ _TYPES: Final = frozenset(
         "content_block_delta",
         "content_block_stop",
         "ping",
+        "error",
     }
 )
 _CALLS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
@@ -34,7 +39,13 @@ _CALLS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 class AnthropicReader(Reader):
     """Anthropic: content blocks (tool uses, text), their deltas and stops, the message's end."""
 
-    __slots__ = ()
+    __slots__ = ("_input", "_model")
+
+    def __init__(self, table: CallTable, fields: Fields) -> None:
+        super().__init__(table, fields)
+        #: The model and the usage (input tokens) of the last ``message_start``.
+        self._model: Any = None
+        self._input: dict[str, Any] | None = None
 
     def claims(self, event: dict[str, Any]) -> bool:
         kind = event.get("type")
@@ -52,6 +63,9 @@ class AnthropicReader(Reader):
             if call is not None:
                 table.end_args(call)
         elif kind == "message_delta":
+            raw_usage = event.get("usage")
+            if raw_usage is not None:
+                table.emit(usage(raw_usage, self._model, self._input))
             reason = self.fields.of(event.get("delta")).get("stop_reason")
             if reason:
                 table.finish_choice(0, reason)
@@ -60,6 +74,12 @@ class AnthropicReader(Reader):
             choice = table.choice(0)
             choice.by_key.clear()
             choice.finished = False
+            message = self.fields.of(event.get("message"))
+            self._model = message.get("model")
+            raw_usage = message.get("usage")
+            self._input = as_dict(raw_usage) if raw_usage is not None else None
+        elif kind == "error":
+            table.emit(provider_error(event))
 
     def _delta(self, event: dict[str, Any]) -> None:
         table = self.table

@@ -31,10 +31,12 @@ class ToolCallAssembler:
     :class:`ToolCallDone` or :class:`ToolCallError`; only text that follows a
     closed JSON value brings a :class:`ToolCallError` after the Done. Ordinary
     text comes as :class:`ContentDelta`, the end of a choice as :class:`Finish`.
-    Gemini's thought parts come as :class:`ReasoningDelta`, Gemini's and
-    Realtime's token counts as one :class:`Usage` per response, Realtime's
-    errors as :class:`ProviderError`; events of other kinds (citations, server
-    tool results, and reasoning and usage of the other formats) are ignored.
+    Beside the calls: a Structured Outputs refusal comes as
+    :class:`RefusalDelta`, reasoning (Gemini's thought parts) as
+    :class:`ReasoningDelta`, the provider's token counts as one :class:`Usage`
+    per response, and an error the provider reports in the stream as
+    :class:`ProviderError`, before the choice's :class:`Finish` (if any).
+    Events of other kinds (citations, server tool results) are ignored.
 
     When things happen: :class:`ToolCallDone` comes from the ``feed()`` whose
     event closes the arguments' JSON (a root number: when the arguments end,
@@ -101,10 +103,17 @@ class ToolCallAssembler:
                 call to any other name ends in :class:`ToolCallError` with
                 :class:`UnknownToolError` (except calls the provider runs itself:
                 Anthropic ``server_tool_use``/``mcp_tool_use``, Responses
-                ``mcp_call``). A custom tool's input is text: its name is
-                checked, a model under its name is not applied (Responses
+                ``mcp_call``), reported in the ``feed()`` that starts the
+                call, right after its :class:`ToolCallStart`: its arguments,
+                whatever comes, give no more events (they are kept in the
+                record's ``raw``). A custom tool's input is text: a model
+                under its name is given the text itself, a ``str``, so a
+                ``RootModel[str]`` (with its constraints) validates it and a
+                model of fields ends the call in :class:`ToolCallError` with
+                pydantic's "Input should be a valid dictionary" (Responses
                 ``{"type": "custom", "name": ...}`` definitions register the
-                name). None (the default): no validation, any name.
+                name, keeping a model given for it). None (the default): no
+                validation, any name.
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
@@ -162,10 +171,14 @@ class ToolCallAssembler:
             fields: dict[str, Any] | None = event
         elif type(event) is self._fields.last:  # the SDK's event class, seen before
             fields = event.__dict__
+            if fields.get("type") == "error":
+                fields = self._error_fields(event)
         elif isinstance(event, (str, bytes)):
             fields = _decode(event)
         else:
             fields = self._fields.of(event)
+            if fields.get("type") == "error":
+                fields = self._error_fields(event)
         if fields is None:
             return out
         reader = self._fixed
@@ -191,6 +204,10 @@ class ToolCallAssembler:
         self._table.out = out
         self._table.close()
         return out
+
+    def _error_fields(self, event: Any) -> dict[str, Any]:
+        """An SDK error event's fields: one without a class for it keeps them as extras."""
+        return self._fields.with_extra(event)
 
     @property
     def tool_calls(self) -> list[ToolCall]:

@@ -3,7 +3,12 @@
 Also what OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI,
 vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``).
 End of a call: the choice's ``finish_reason`` (or the end of the stream);
-Chat Completions has no end of its own per call.
+Chat Completions has no end of its own per call. Beside the choices:
+``delta.refusal`` (a Structured Outputs refusal) is a ``RefusalDelta``, a
+chunk's ``usage`` (``stream_options.include_usage``: a last chunk with
+``choices: []``; some servers put it on the finishing chunk) a ``Usage``, and
+an ``error`` field (OpenAI-compatible servers, alone or beside the choices) a
+``ProviderError``, emitted before the chunk's choices are read.
 
 OpenAI-compatible quirks (beside those in the package docstring), each with a
 test in ``tests/test_chat_quirks.py``: Gemini's endpoint sends calls whole or
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._events import ProviderError, RefusalDelta
 from ._fields import EMPTY, Fields
+from ._provider import provider_error, usage
 from ._reader import Reader
 from ._table import OPEN, CallTable, Choice
 
@@ -47,13 +54,21 @@ class ChatReader(Reader):
         self._functions = Fields()
 
     def claims(self, event: dict[str, Any]) -> bool:
-        return "choices" in event
+        # An OpenAI-compatible server's error mid-stream comes as {"error": {...}}.
+        return "choices" in event or ("error" in event and "type" not in event)
 
     def read(self, event: dict[str, Any]) -> None:
+        table = self.table
+        error = event.get("error")
+        if error is not None:  # before the choices, so before their Finish
+            table.emit(
+                ProviderError(None, None, error) if isinstance(error, str)
+                else provider_error(event)
+            )
         choices = event.get("choices")
         if not choices:
+            self._usage(event)
             return
-        table = self.table
         listed: list[Any] = choices if type(choices) is list else list(choices)
         for raw in listed:
             c = raw if type(raw) is dict else self._choices.of(raw)
@@ -73,9 +88,19 @@ class ChatReader(Reader):
                     # The deprecated `functions` API: one call, no id, no index.
                     choice = table.choices.get(number) or table.choice(number)
                     self._entry(choice, number, {"index": 0}, self.fields.of(legacy))
+                refusal = delta.get("refusal")
+                if refusal and type(refusal) is str:
+                    table.emit(RefusalDelta(number, refusal))
             reason = c.get("finish_reason")
             if reason:
                 table.finish_choice(number, reason)
+        if event.get("usage") is not None:
+            self._usage(event)
+
+    def _usage(self, event: dict[str, Any]) -> None:
+        raw = event.get("usage")
+        if raw is not None:
+            self.table.emit(usage(raw, event.get("model")))
 
     def _entries(self, number: int, entries: list[Any]) -> None:
         table = self.table

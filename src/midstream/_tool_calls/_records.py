@@ -139,7 +139,10 @@ def tool_registry(tools: ToolsArg) -> dict[str, type[BaseModel] | None] | None:
             # openai.pydantic_function_tool() keeps the model on its "function" dict.
             model = getattr(function, "model", None) or getattr(tool, "model", None)
             ok = isinstance(model, type) and issubclass(model, BaseModel)
-            registry[name] = model if ok else None
+            if ok or tool.get("type") != "custom":
+                registry[name] = model if ok else None
+            else:  # a custom tool's definition keeps the model given for its text
+                registry.setdefault(name, None)
         else:
             raise TypeError(
                 "tools: expected pydantic model classes or tool definitions"

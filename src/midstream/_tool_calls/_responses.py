@@ -7,14 +7,19 @@ come as ``response.function_call_arguments.delta`` (``mcp_call_arguments``,
 repeats them whole, or with ``response.output_item.done``. A custom tool's
 input is free text (:class:`TextInput`). Text is ``response.output_text.delta``
 (or, from some servers, only ``.done``); ``response.completed``,
-``.incomplete`` and ``.failed`` finish the choice (always 0).
+``.incomplete`` and ``.failed`` finish the choice (always 0), after a
+``Usage`` of the response's ``usage`` and, for a failure, a ``ProviderError``
+of its ``error`` (unless an ``error`` event said it already). A refusal is
+``response.refusal.delta`` (or only ``.done``): ``RefusalDelta`` events.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from .._events import RefusalDelta
 from ._fields import Fields
+from ._provider import provider_error, usage
 from ._reader import Reader
 from ._table import Call, CallTable, TextInput
 
@@ -37,6 +42,13 @@ _ARGS_DONE: Final = {
     "response.custom_tool_call_input.done": "input",
 }
 _END: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
+#: Text events: (delta or done, the field of the done event holding the text whole).
+_TEXT: Final = {
+    "response.output_text.delta": (True, "text"),
+    "response.output_text.done": (False, "text"),
+    "response.refusal.delta": (True, "refusal"),
+    "response.refusal.done": (False, "refusal"),
+}
 
 
 class ResponsesReader(Reader):
@@ -61,7 +73,7 @@ class ResponsesReader(Reader):
             delta = event.get("delta")
             if call is not None and delta:
                 table.feed_args(call, delta)
-        elif kind == "response.output_text.delta" or kind == "response.output_text.done":
+        elif kind in _TEXT:
             self._text(event, kind)
         elif kind == "response.output_item.added":
             item = self.fields.with_extra(event.get("item"))
@@ -81,21 +93,32 @@ class ResponsesReader(Reader):
                 table.input_done(call, whole)
         elif kind in _END:
             self._end(event, str(kind))
+        elif kind == "error":  # claimed by the Anthropic reader in "auto": the same shape
+            table.emit(provider_error(event))
 
     def _text(self, event: dict[str, Any], kind: Any) -> None:
-        key = (event.get("item_id"), event.get("content_index"))
-        if kind == "response.output_text.delta":
+        """Output text or refusal text, as deltas or (some servers) only in the done event."""
+        delta_event, field = _TEXT[kind]
+        refusal = field == "refusal"
+        key = (event.get("item_id"), event.get("content_index"), refusal)
+        if delta_event:
             delta = event.get("delta")
             if delta:
                 self._content.setdefault(key, []).append(delta)
-                self.table.content(0, delta)
+                self._say(refusal, delta)
             return
         # Some servers (LM Studio) send the text only in the .done event.
-        text = event.get("text")
+        text = event.get(field)
         seen = "".join(self._content.get(key, ()))
         if isinstance(text, str) and len(text) > len(seen) and text.startswith(seen):
             self._content[key] = [text]
-            self.table.content(0, text[len(seen) :])
+            self._say(refusal, text[len(seen) :])
+
+    def _say(self, refusal: bool, text: str) -> None:
+        if refusal:
+            self.table.emit(RefusalDelta(0, text))
+        else:
+            self.table.content(0, text)
 
     def _item(self, event: dict[str, Any], item: dict[str, Any]) -> Call:
         table = self.table
@@ -131,7 +154,14 @@ class ResponsesReader(Reader):
         return call
 
     def _end(self, event: dict[str, Any], kind: str) -> None:
+        table = self.table
         response = self.fields.of(event.get("response"))
+        error = response.get("error")
+        if error is not None and not table.errors:  # not said already by an "error" event
+            table.emit(provider_error(error))
+        raw_usage = response.get("usage")
+        if raw_usage is not None:
+            table.emit(usage(raw_usage, response.get("model")))
         status = response.get("status")
         reason: Any = status if isinstance(status, str) else kind[len("response.") :]
         details = response.get("incomplete_details")
@@ -139,4 +169,4 @@ class ResponsesReader(Reader):
             detail = self.fields.of(details).get("reason")
             if isinstance(detail, str):
                 reason = detail
-        self.table.finish_choice(0, reason)
+        table.finish_choice(0, reason)

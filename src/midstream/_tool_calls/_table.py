@@ -4,8 +4,9 @@ A reader turns its wire format's events into a few operations here:
 :meth:`CallTable.new_call` (and :meth:`~CallTable.start`),
 :meth:`~CallTable.feed_args` per arguments fragment,
 :meth:`~CallTable.end_args` when the provider says a call's arguments ended,
-:meth:`~CallTable.finish_choice` with the finish reason, and
-:meth:`~CallTable.content` for ordinary text. Everything a call's lifecycle
+:meth:`~CallTable.finish_choice` with the finish reason,
+:meth:`~CallTable.content` for ordinary text, and :meth:`~CallTable.emit` for
+any other event (a refusal, usage, a provider error). Everything a call's lifecycle
 decides (when it is done, what error it ends in, validation against
 ``tools=``, the events and their order) is decided here, once for every format.
 
@@ -33,6 +34,7 @@ from .._events import (
     Event,
     Finish,
     JsonEvent,
+    ProviderError,
     ToolArgumentsDelta,
     ToolCallDone,
     ToolCallError,
@@ -230,7 +232,10 @@ class TextInput(Arguments):
         return call.raw() if call.parts else None
 
     def validate(self, model: type[BaseModel], call: Call, raw: str) -> Any:
-        return raw  # free text is not a model's JSON: its name is checked, no more
+        # Free text is not a model's JSON: the model is given the text itself, a str.
+        # One that takes a str (RootModel[str], with its constraints) validates it;
+        # a model of fields refuses it ("Input should be a valid dictionary...").
+        return model.model_validate(raw)
 
     def is_extra(self, text: str) -> bool:
         return bool(text)  # free text has no whitespace to spare
@@ -308,7 +313,7 @@ class Choice:
 class CallTable:
     """Every call of one response, and the events they produce (``out``, per feed)."""
 
-    __slots__ = ("calls", "choices", "max_length", "out", "registry")
+    __slots__ = ("calls", "choices", "errors", "max_length", "out", "registry")
 
     def __init__(
         self, registry: dict[str, type[BaseModel] | None] | None, max_length: int
@@ -318,6 +323,7 @@ class CallTable:
         self.choices: dict[int, Choice] = {}
         self.calls: list[Call] = []
         self.out: list[Event] = []  # the events of the feed() under way
+        self.errors = 0  # ProviderError events emitted
 
     # --- what readers call ----------------------------------------------------------
 
@@ -350,16 +356,37 @@ class CallTable:
         return call
 
     def start(self, call: Call) -> None:
+        """The call's name is whole: ToolCallStart, and at once the verdict on an unknown name.
+
+        With ``tools=`` given, a name not in it (and not a call the provider
+        runs itself) ends the call here, in the feed that starts it: its
+        arguments, whatever comes, are kept in the record's ``raw`` but give
+        no events.
+        """
         call.started = True
         self.out.append(ToolCallStart(call.choice, call.index, call.id, call.name))
+        registry = self.registry
+        if (
+            registry is not None
+            and call.name not in registry
+            and call.type not in _SERVER_CALLS
+        ):
+            self.fail(call, UnknownToolError(call.name, registry))
+
+    def emit(self, event: Event) -> None:
+        """Pass on an event that is not a call's: refusal or reasoning text, usage, an error.
+
+        Readers report what the provider says beside the calls with the event
+        classes of :mod:`midstream._events` (``RefusalDelta``, ``ReasoningDelta``,
+        ``Usage``, ``ProviderError``); it comes out of this ``feed()`` in order.
+        """
+        if type(event) is ProviderError:
+            self.errors += 1
+        self.out.append(event)
 
     def content(self, number: int, text: Any) -> None:
         """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""
         self.out.append(ContentDelta(number, text))
-
-    def emit(self, event: Event) -> None:
-        """An event that is no call's (reasoning text, usage), in its place in the stream."""
-        self.out.append(event)
 
     def feed_args(self, call: Call, text: Any) -> None:
         """One fragment of a call's arguments."""
@@ -370,10 +397,12 @@ class CallTable:
         ):
             self._unusual_fragment(call, text)
             return
-        if not call.started:
-            self.start(call)
         call.length = length
         call.parts.append(text)
+        if not call.started:
+            self.start(call)
+            if call.state != OPEN:  # an unknown tool: failed at its start
+                return
         call.args.fragment(self, call, text)
 
     def end_args(self, call: Call) -> None:
@@ -382,6 +411,8 @@ class CallTable:
             return
         if not call.started:
             self.start(call)
+            if call.state != OPEN:
+                return
         call.args.end(self, call)
 
     def finish_choice(self, number: int, reason: Any) -> None:
@@ -459,22 +490,16 @@ class CallTable:
         """The input is whole (its JSON closed, or the provider ended it): Done or Error."""
         call.arguments = value
         raw = call.raw()
-        registry = self.registry
-        if registry is not None:
-            if call.name not in registry:
-                if call.type not in _SERVER_CALLS:
-                    self.fail(call, UnknownToolError(call.name, registry))
-                    return
-            else:
-                model = registry[call.name]
-                if model is not None:
-                    from pydantic import ValidationError
+        # (A name unknown to ``tools=`` failed at the start: a server call's is skipped.)
+        model = self.registry.get(call.name) if self.registry is not None else None
+        if model is not None:
+            from pydantic import ValidationError
 
-                    try:
-                        value = call.args.validate(model, call, raw)
-                    except ValidationError as exc:
-                        self.fail(call, exc)
-                        return
+            try:
+                value = call.args.validate(model, call, raw)
+            except ValidationError as exc:
+                self.fail(call, exc)
+                return
         call.state = _DONE
         call.arguments = value
         self.out.append(ToolCallDone(

@@ -24,12 +24,13 @@ __all__ = ["CUT_REASONS", "ProviderPipeline"]
 #: OpenAI ``content_filter``, Responses ``failed``/``incomplete``/``cancelled``,
 #: Anthropic ``refusal`` (a classifier stopped the stream) and ``pause_turn``,
 #: and the ``abort``/``error`` of some OpenAI-compatible servers (vLLM).
+#: Bedrock ``guardrail_intervened``/``content_filtered``; Cohere ``ERROR``/``TIMEOUT``.
 CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
     {
         "content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn",
         "abort", "error",
     }
-)
+) | frozenset({"guardrail_intervened", "content_filtered", "ERROR", "TIMEOUT"})
 
 class ProviderPipeline:
     """Provider events in; tool calls, content, and the content's fields out (sans-I/O)."""

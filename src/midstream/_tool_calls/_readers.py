@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 
 from ._anthropic import AnthropicReader
+from ._bedrock import BedrockReader
 from ._chat import ChatReader
+from ._cohere import CohereReader
+from ._ollama import OllamaReader
 from ._reader import Reader
 from ._responses import ResponsesReader
 
 __all__ = ["FORMATS", "READERS", "Format", "detect"]
 
 #: ``format=`` values: "auto", then every key of READERS (a test checks they agree).
-Format = Literal["auto", "chat", "responses", "anthropic"]
+Format = Literal["auto", "chat", "responses", "anthropic", "bedrock", "ollama", "cohere"]
 
 #: Wire format name -> its reader, in the order detection asks them. The
 #: order matters where shapes overlap: a Chat chunk is told by its
@@ -26,6 +29,9 @@ READERS: Final[dict[str, type[Reader]]] = {
     "chat": ChatReader,
     "responses": ResponsesReader,
     "anthropic": AnthropicReader,
+    "bedrock": BedrockReader,
+    "ollama": OllamaReader,
+    "cohere": CohereReader,
 }
 
 FORMATS: Final = ("auto", *READERS)

@@ -33,6 +33,7 @@ from .._events import (
     Event,
     Finish,
     JsonEvent,
+    ReasoningDelta,
     ToolArgumentsDelta,
     ToolCallDone,
     ToolCallError,
@@ -352,6 +353,14 @@ class CallTable:
 
     def content(self, number: int, text: str) -> None:
         self.out.append(ContentDelta(number, text))
+
+    def reasoning(self, number: int, text: str) -> None:
+        """Reasoning (thinking) text: its own event, never content."""
+        self.out.append(ReasoningDelta(number, text))
+
+    def emit(self, event: Event) -> None:
+        """An event about the response, not a call (:class:`Usage`, :class:`ProviderError`)."""
+        self.out.append(event)
 
     def feed_args(self, call: Call, text: Any) -> None:
         """One fragment of a call's arguments."""

@@ -125,10 +125,9 @@ class CohereReader(Reader):
         if raw is not None:
             counts = self.fields.of(raw)
             tokens = self.fields.of(counts.get("tokens") or counts.get("billed_units"))
-            if tokens or counts:
-                table.emit(
-                    usage(tokens.get("input_tokens"), tokens.get("output_tokens"), None, None, raw)
-                )
+            inputs, outputs = tokens.get("input_tokens"), tokens.get("output_tokens")
+            if inputs is not None or outputs is not None:  # an ERROR's usage is empty
+                table.emit(usage(inputs, outputs, None, None, raw))
         error = delta.get("error")
         reason = delta.get("finish_reason")
         if error:

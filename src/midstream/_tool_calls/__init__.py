@@ -7,7 +7,7 @@ arguments with its own :class:`~midstream.JsonStream` as they arrive, and
 reports a call done in the very ``feed()`` whose event closes its JSON, so a
 tool can start while the next call is still streaming.
 
-Three wire formats, told apart per event (``format="auto"``):
+Six wire formats, told apart per event (``format="auto"``):
 
 - OpenAI Chat Completions chunks (``choices[].delta.tool_calls``), as
   ``openai.types.chat.ChatCompletionChunk`` objects or plain dicts; also what
@@ -19,7 +19,24 @@ Three wire formats, told apart per event (``format="auto"``):
   ``response.output_text.delta``, ``response.completed``...).
 - Anthropic Messages stream events (``content_block_start`` with a
   ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
-  ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
+  ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``);
+  also Bedrock InvokeModel with Claude (each event in ``chunk.bytes``).
+- AWS Bedrock ConverseStream events as boto3 yields them (``{eventType:
+  payload}``: ``contentBlockStart.start.toolUse``, ``contentBlockDelta`` with
+  ``toolUse.input`` / ``text`` / ``reasoningContent``, ``contentBlockStop``,
+  ``messageStop``, ``metadata``).
+- Ollama ``/api/chat`` NDJSON lines (dicts or ``ollama.ChatResponse``): whole
+  calls in ``message.tool_calls`` with ``arguments`` as an object.
+- Cohere v2 chat stream events (dicts or the cohere SDK's): ``tool-call-start``
+  / ``-delta`` / ``-end``, ``content-delta``, ``tool-plan-delta``, ``message-end``.
+
+Reasoning is never content: Anthropic ``thinking_delta``, Responses
+``reasoning_summary_text`` / ``reasoning_text`` deltas, Chat
+``reasoning_content`` / ``reasoning``, Bedrock ``reasoningContent``, Ollama
+``thinking``, Cohere ``thinking`` content and ``tool-plan-delta`` come as
+:class:`~midstream.ReasoningDelta` (``table.reasoning``); token counts as
+:class:`~midstream.Usage` and in-stream errors as
+:class:`~midstream.ProviderError` (``table.emit``).
 
 Provider quirks, each decided here once (the tests name each one):
 
@@ -59,7 +76,8 @@ How it is built: a table of readers, as h11 picks a reader by state.
 - :mod:`._readers`: ``READERS``, the table (format name -> reader class),
   and ``detect()``, the only place where formats are told apart.
 - One module per wire format, each a :class:`._reader.Reader`:
-  :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`. A reader knows its
+  :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`, :mod:`._bedrock`,
+  :mod:`._ollama`, :mod:`._cohere`. A reader knows its
   format's event shapes and nothing else: it turns them into operations on
   the shared :class:`._table.CallTable`.
 - :mod:`._table`: the calls and choices, every call's lifecycle (start,
@@ -79,7 +97,9 @@ Adding a wire format (say ``gemini``):
    ``table.end_args(call)`` (or ``table.input_done(call, whole)`` when the
    provider repeats the whole input) where the format ends a call,
    ``table.finish_choice(n, reason)`` where it ends a choice,
-   ``table.content(n, text)`` for text. Keep your keys for calls in
+   ``table.content(n, text)`` for text, ``table.reasoning(n, text)`` for
+   reasoning, ``table.emit(event)`` for a :class:`Usage` (made by
+   :func:`._usage.usage`) or a :class:`ProviderError`. Keep your keys for calls in
    ``choice.by_key``; read nested objects with ``self.fields.of(obj)`` (dict
    or SDK object alike), never with ``getattr``. Say in the module
    docstring which events end a call and a choice. State of the reader's

@@ -22,15 +22,20 @@ class ToolCallAssembler:
     """Reassembles streamed tool calls and parses their arguments as they arrive.
 
     Feed it every event of one response, in order: OpenAI Chat Completions
-    chunks, Responses API events or Anthropic Messages events, as SDK objects,
-    dicts, or the JSON text of an SSE ``data:`` line (``"[DONE]"`` is ignored).
+    chunks, Responses API events, Anthropic Messages events (also Bedrock
+    InvokeModel's ``{"chunk": {"bytes": ...}}``), Bedrock ConverseStream events,
+    Ollama ``/api/chat`` lines or Cohere v2 chat events, as SDK objects, dicts,
+    or the JSON text of an SSE ``data:`` line or NDJSON line (``"[DONE]"`` is
+    ignored).
     Each call yields :class:`ToolCallStart`, :class:`ToolArgumentsDelta` per
     arguments fragment (with the core's JSON events for it), then exactly one of
     :class:`ToolCallDone` or :class:`ToolCallError`; only text that follows a
     closed JSON value brings a :class:`ToolCallError` after the Done. Ordinary
     text comes as :class:`ContentDelta`, the end of a choice as :class:`Finish`.
-    Events of other kinds (reasoning, citations, usage, server tool results) are
-    ignored.
+    Reasoning (thinking) text comes as :class:`ReasoningDelta`, never as
+    content; Bedrock, Ollama and Cohere report token counts as :class:`Usage`
+    and stream errors as :class:`ProviderError`. Events of other kinds
+    (citations, signatures, server tool results) are ignored.
 
     When things happen: :class:`ToolCallDone` comes from the ``feed()`` whose
     event closes the arguments' JSON (a root number: when the arguments end,
@@ -104,9 +109,14 @@ class ToolCallAssembler:
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
-                Anthropic event type an Anthropic event; anything else is
-                ignored. ``"chat"``, ``"responses"`` or ``"anthropic"`` read
-                every event as that format.
+                Anthropic event type (or a ``chunk`` wrapper) an Anthropic
+                event, a single ``messageStart``/``contentBlock*``/
+                ``messageStop``/``metadata`` key a Bedrock ConverseStream
+                event, ``message`` with ``done`` an Ollama line, a Cohere v2
+                event type (``content-delta``, ``tool-call-start``...) a
+                Cohere event; anything else is ignored. ``"chat"``,
+                ``"responses"``, ``"anthropic"``, ``"bedrock"``, ``"ollama"``
+                or ``"cohere"`` read every event as that format.
             max_arguments_length: the longest arguments text of one call; a
                 longer one ends in :class:`ToolCallError` with a
                 :class:`LimitExceededError`.
@@ -140,7 +150,8 @@ class ToolCallAssembler:
 
         Returns:
             :class:`ToolCallStart`, :class:`ToolArgumentsDelta`,
-            :class:`ToolCallDone`, :class:`ToolCallError`, :class:`ContentDelta`
+            :class:`ToolCallDone`, :class:`ToolCallError`, :class:`ContentDelta`,
+            :class:`ReasoningDelta`, :class:`Usage`, :class:`ProviderError`
             and :class:`Finish` events.
 
         Raises:

@@ -2,6 +2,7 @@
 
 Also what OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI,
 vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``).
+``delta.reasoning_content`` / ``delta.reasoning`` is reasoning, never content.
 End of a call: the choice's ``finish_reason`` (or the end of the stream);
 Chat Completions has no end of its own per call.
 
@@ -46,6 +47,15 @@ class ChatReader(Reader):
             raw_delta = c.get("delta")
             if raw_delta is not None:
                 delta = raw_delta if type(raw_delta) is dict else fields.of(raw_delta)
+                # Reasoning: DeepSeek, Qwen `reasoning_content`; Groq, OpenRouter, vLLM
+                # `reasoning` (vLLM may send both, the same text). An SDK keeps them as extras.
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning is None and delta is not raw_delta:
+                    extra = fields.extra(raw_delta)
+                    if extra:
+                        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                if reasoning and type(reasoning) is str:
+                    table.reasoning(number, reasoning)
                 content = delta.get("content")
                 if content:
                     table.content(number, content)

@@ -6,7 +6,8 @@ come as ``response.function_call_arguments.delta`` (``mcp_call_arguments``,
 ``custom_tool_call_input``) and end with the matching ``*.done`` event, which
 repeats them whole, or with ``response.output_item.done``. A custom tool's
 input is free text (:class:`TextInput`). Text is ``response.output_text.delta``
-(or, from some servers, only ``.done``); ``response.completed``,
+(or, from some servers, only ``.done``); ``response.reasoning_summary_text.delta``
+and ``response.reasoning_text.delta`` are reasoning; ``response.completed``,
 ``.incomplete`` and ``.failed`` finish the choice (always 0).
 """
 
@@ -37,6 +38,10 @@ _ARGS_DONE: Final = {
     "response.custom_tool_call_input.done": "input",
 }
 _END: Final = frozenset({"response.completed", "response.incomplete", "response.failed"})
+#: Reasoning text (a summary, or the raw text from open models): never content.
+_REASONING: Final = frozenset(
+    {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
+)
 
 
 class ResponsesReader(Reader):
@@ -63,6 +68,10 @@ class ResponsesReader(Reader):
                 table.feed_args(call, delta)
         elif kind == "response.output_text.delta" or kind == "response.output_text.done":
             self._text(event, kind)
+        elif kind in _REASONING:
+            delta = event.get("delta")
+            if delta and isinstance(delta, str):
+                table.reasoning(0, delta)
         elif kind == "response.output_item.added":
             item = self.fields.with_extra(event.get("item"))
             if item.get("type") in _CALLS:

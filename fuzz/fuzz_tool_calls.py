@@ -17,6 +17,8 @@ The body is a small program, one operation per line, fields split by tabs::
     RT text                          Responses output_text.delta
     RC status                        Responses response.completed
 
+and the Bedrock (B*), Ollama (O*) and Cohere (K*) lines of ``_wire_formats.py``.
+
 Numbers that do not parse as ints are sent as given (strings): providers are
 not trusted to send well-typed indexes.
 
@@ -42,6 +44,7 @@ import contextlib
 import json
 from typing import Any
 
+import _wire_formats
 from _harness import Input, error_key, fuzz, instrumented
 
 with instrumented():
@@ -143,7 +146,7 @@ def to_event(op: str, f: list[str]) -> dict[str, Any] | None:
                 "item_id": "m", "content_index": 0}
     if op == "RC":
         return {"type": "response.completed", "response": {"status": _f(f, 0) or "completed"}}
-    return None
+    return _wire_formats.to_event(op, f)
 
 
 def per_char(op: str, f: list[str]) -> list[tuple[str, list[str]]]:
@@ -159,7 +162,7 @@ def per_char(op: str, f: list[str]) -> list[tuple[str, list[str]]]:
         args = "\t".join(f[head:])
         if len(args) > 1:
             return [(op, [*f[:head], ch]) for ch in args]
-    return [(op, f)]
+    return _wire_formats.per_char(op, f) or [(op, f)]
 
 
 def run(events: list[Any], flags: int) -> tuple[list[Any], ToolCallAssembler]:

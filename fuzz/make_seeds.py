@@ -29,6 +29,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import _wire_formats
 from _harness import ROOT, encode
 
 TARGETS = (
@@ -101,6 +102,14 @@ TOOL_CALL_SAMPLES = [
     "AS\t2\tt3\tget\t\nAD\t2\t{\"a\nAM\tmax_tokens",
     "RS\t0\tfc_1\tcall_1\tget\nRD\tfc_1\t0\t{\"ci\nRD\tfc_1\t0\tty\":\"Rome\"}\nRE\tfc_1\t0\t{\"city\":\"Rome\"}\nRC\tcompleted",
     "RT\thi\nRS\t1\tfc_2\tcall_2\tput\nRE\tfc_2\t1\t[true]\nRC\tincomplete",
+    "BT\t0\tLet me\nBE\t0\nBS\t1\ttu_1\tget\nBD\t1\t\nBD\t1\t{\"city\"\nBD\t1\t: \"Oslo\"}\n"
+    "BE\t1\nBS\t2\ttu_2\tput\nBD\t2\t\nBE\t2\nBM\ttool_use",
+    "BR\t0\thmm\nBS\t1\ttu_1\tget\nBD\t1\t{\"a\nBM\tmax_tokens",
+    "OT\thi\nOC\t\tget\t{\"city\": \"Oslo\"}\nOC\tc2\tput\t\nOC\t\tget\t{\"x\": \nOD\tstop",
+    "OT\tpart\nOD\tlength",
+    "KS\t0\tget_1\tget\t\nKD\t0\t{\n    \"city\"\nKD\t0\t: \"Rome\"\n}\nKE\t0\n"
+    "KS\t1\tput_2\tput\t\nKE\t1\nKM\tTOOL_CALL",
+    "KT\tThe\nKT\t answer\nKS\t0\tc\tget\t{\"a\": [1,\nKM\tMAX_TOKENS",
 ]
 
 MODEL_SAMPLES = [
@@ -212,6 +221,7 @@ def _ops(record: dict[str, object]) -> str:
             lines.append(f"RT\t{ev.get('delta')}")
         elif kind == "response.completed":
             lines.append("RC\tcompleted")
+    lines += _wire_formats.ops(record["events"])  # type: ignore[arg-type]
     return "\n".join(line.replace("\n", " ") for line in lines)
 
 
@@ -252,7 +262,7 @@ def shared() -> dict[str, list[bytes]]:
         seeds["code_blocks"] += _variants(ex["markdown"], rng, (0, 1))
     for record in _corpus_records():
         ops = _ops(record)
-        if ops and len(ops) < 4000 and any(op[:1] in "CAR" for op in ops.split("\n")):
+        if ops and len(ops) < 4000 and any(op[:1] in "CARBOK" for op in ops.split("\n")):
             seeds["tool_calls"].append(encode(ops))
         content = _content(record)
         if content and len(content) < 4000:

@@ -33,6 +33,7 @@ def test_python_examples_run_in_order() -> None:
     assert "get_weather {'city': 'Paris'}" in printed
     assert "python \"print('hi')\\n\"" in printed
     assert "line 1 column 13 (char 12)" in printed
+    assert "thinking: Paris is in France." in printed and "tokens: 12 9" in printed
 
 
 def test_the_first_two_commands_install_and_run_the_demo_and_the_tests() -> None:

@@ -403,9 +403,13 @@ def stream_events(
             manager from ``client.chat.completions.stream(...)`` or
             ``client.responses.stream(...)`` (entered and exited here),
             Anthropic's ``client.messages.create(..., stream=True)`` or
-            ``client.messages.stream(...)``; or any iterable of such events as
-            objects or dicts (e.g. the JSON data of an SSE stream). The openai
-            package is not imported: objects are read by their fields.
+            ``client.messages.stream(...)``, boto3's Bedrock
+            ``converse_stream(...)["stream"]`` or
+            ``invoke_model_with_response_stream(...)["body"]``,
+            ``ollama.chat(..., stream=True)``, cohere's ``ClientV2.chat_stream(...)``;
+            or any iterable of such events as objects or dicts (e.g. the JSON
+            data of an SSE stream, NDJSON lines). No SDK is imported: objects
+            are read by their fields.
         model: a pydantic model (or any type ``ModelStream`` accepts) that the
             content must validate into: the content's JSON events come with
             :class:`FieldValidated` / :class:`FieldInvalid`.
@@ -422,9 +426,10 @@ def stream_events(
             :class:`StreamTimeout` (the source is closed first).
 
     Yields:
-        :class:`ContentDelta`, :class:`ToolCallStart`,
+        :class:`ContentDelta`, :class:`ReasoningDelta`, :class:`ToolCallStart`,
         :class:`ToolArgumentsDelta`, :class:`ToolCallDone`,
-        :class:`ToolCallError`, :class:`Finish` in stream order; after each
+        :class:`ToolCallError`, :class:`Usage`, :class:`ProviderError`,
+        :class:`Finish` in stream order (reasoning is never parsed as content); after each
         ContentDelta, the JSON events (and validation events) of its text. A
         choice that ended on a limit (``length``, ``max_tokens``, ...), a
         filter, a failure, or not at all (the stream just stopped) gets a

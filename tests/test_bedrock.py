@@ -336,3 +336,14 @@ def test_a_server_tool_is_not_checked_against_tools() -> None:
                                            "delta": {"toolUse": {"input": "{}"}}}})
     kinds = [type(e).__name__ for e in out]
     assert kinds == ["ToolCallStart", "ToolArgumentsDelta", "ToolCallDone"]
+
+
+def test_a_call_is_done_in_the_feed_that_closes_its_json() -> None:
+    """Done with the delta that closes the arguments, before ``contentBlockStop``."""
+    sid = "haystack:amazon_bedrock:test_parse_streaming_response_with_two_tool_calls"
+    acc = ToolCallAssembler()
+    for event in STREAMS[sid]["events"]:
+        out = acc.feed(event)
+        if any(isinstance(e, ToolCallDone) for e in out):
+            assert "contentBlockDelta" in event  # not the stop event
+            assert event["contentBlockDelta"]["delta"]["toolUse"]["input"].endswith("}")

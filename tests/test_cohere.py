@@ -255,3 +255,56 @@ def test_bad_json_is_an_error_and_the_other_calls_go_on() -> None:
     (error,) = got.errors
     assert error.id == "c0" and isinstance(error.error, JsonSyntaxError)
     assert got.calls() == [("c1", "f", {"b": 2})]
+
+
+def test_a_call_is_done_in_the_feed_that_closes_its_json() -> None:
+    from midstream import ToolCallAssembler
+
+    acc = ToolCallAssembler()
+    dones = []
+    for event in STREAMS["vercel-ai:cohere:cohere-tool-call"]["events"]:
+        if any(isinstance(e, ToolCallDone) for e in acc.feed(event)):
+            dones.append(event["type"])
+    assert dones == ["tool-call-delta", "tool-call-delta"]
+
+
+def test_astream_events_takes_the_async_sdk_stream_and_closes_it() -> None:
+    import asyncio
+
+    cohere = pytest.importorskip("cohere")
+    httpx = pytest.importorskip("httpx")
+    from midstream import astream_events
+
+    events = STREAMS["vercel-ai:cohere:cohere-tool-call"]["events"]
+    closed: list[bool] = []
+
+    class Body(httpx.AsyncByteStream):  # type: ignore[misc]
+        async def __aiter__(self) -> Any:
+            for e in events:
+                yield f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode()
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    def handler(request: Any) -> Any:
+        return httpx.Response(200, stream=Body(), headers={"content-type": "text/event-stream"})
+
+    async def main() -> tuple[list[Any], list[Any]]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        client = cohere.AsyncClientV2(api_key="k", httpx_client=http)
+        messages = [{"role": "user", "content": "hi"}]
+        whole = [ev async for ev in astream_events(client.chat_stream(model="m",
+                                                                      messages=messages))]
+        first = []
+        gen = astream_events(client.chat_stream(model="m", messages=messages))
+        async for ev in gen:
+            if isinstance(ev, ToolCallDone):
+                first.append(ev)
+                break
+        await gen.aclose()  # type: ignore[attr-defined]
+        return whole, first
+
+    whole, first = asyncio.run(main())
+    assert [e.name for e in whole if isinstance(e, ToolCallDone)] == ["weather", "cityAttractions"]
+    assert not any(isinstance(e, Truncated) for e in whole)
+    assert [e.name for e in first] == ["weather"] and closed == [True, True]

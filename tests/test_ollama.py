@@ -276,3 +276,27 @@ def test_a_stream_cut_anywhere_keeps_whole_calls_and_is_truncated(
     done = [(e.id, e.name, e.arguments) for e in out if isinstance(e, ToolCallDone)]
     assert done == calls[: len(done)]
     assert isinstance(out[-1], Truncated) and out[-1].reason is None
+
+
+def test_content_with_a_format_schema_is_structured_output() -> None:
+    """``format=<schema>`` makes the content JSON: fields stream and the model validates."""
+    from pydantic import BaseModel
+
+    from midstream import FieldValidated, ValueDone
+
+    class Fruit(BaseModel):
+        name: str
+        count: int
+
+    text = '{"name": "apple", "count": 3}'
+    lines = [{"model": "m", "message": {"role": "assistant", "content": text[i:i + 4]},
+              "done": False} for i in range(0, len(text), 4)]
+    lines.append({"model": "m", "message": {"role": "assistant", "content": ""}, "done": True,
+                  "done_reason": "stop", "prompt_eval_count": 3, "eval_count": 8})
+    source, _body = ollama_stream(lines)
+    out = list(stream_events(source, model=Fruit))
+    roots = [e for e in out if isinstance(e, ValueDone) and e.path == ()]
+    assert [r.value for r in roots] == [{"name": "apple", "count": 3}]
+    assert any(isinstance(e, FieldValidated) and e.path == () and e.value == Fruit(name="apple",
+               count=3) for e in out)
+    assert not any(isinstance(e, Truncated) for e in out)

@@ -57,52 +57,52 @@ class BedrockReader(Reader):
     def claims(self, event: dict[str, Any]) -> bool:
         if len(event) != 1:
             return False
-        for key in event:
-            return key in _EVENTS or key in _ERRORS
-        return False
+        key = next(iter(event))
+        return key in _EVENTS or key in _ERRORS
 
     def read(self, event: dict[str, Any]) -> None:
-        for kind in event:
-            payload = self.fields.of(event[kind])
-            if kind == "contentBlockDelta":
-                self._delta(payload)
-            elif kind == "contentBlockStart":
-                self._start(payload)
-            elif kind == "contentBlockStop":
-                call = self.table.choice(0).by_key.get(payload.get("contentBlockIndex"))
-                if call is not None:
-                    self.table.end_args(call)
-            elif kind == "messageStop":
-                self.table.finish_choice(0, payload.get("stopReason"))
-            elif kind == "metadata":
-                raw = payload.get("usage")
-                if raw is not None:
-                    counts = self.fields.of(raw)
-                    self.table.emit(
-                        usage(
-                            counts.get("inputTokens"),
-                            counts.get("outputTokens"),
-                            counts.get("totalTokens"),
-                            None,
-                            raw,
-                        )
-                    )
-            elif kind == "messageStart":
-                # Block indexes restart with each message.
-                choice = self.table.choice(0)
-                choice.by_key.clear()
-                choice.finished = False
-            elif kind in _ERRORS:
-                message = payload.get("message")
-                code = payload.get("originalStatusCode")
+        if len(event) != 1:  # format="bedrock" given something else
+            return
+        kind = next(iter(event))
+        payload = self.fields.of(event[kind])
+        if kind == "contentBlockDelta":
+            self._delta(payload)
+        elif kind == "contentBlockStart":
+            self._start(payload)
+        elif kind == "contentBlockStop":
+            call = self.table.choice(0).by_key.get(payload.get("contentBlockIndex"))
+            if call is not None:
+                self.table.end_args(call)
+        elif kind == "messageStop":
+            self.table.finish_choice(0, payload.get("stopReason"))
+        elif kind == "metadata":
+            raw = payload.get("usage")
+            if raw is not None:
+                counts = self.fields.of(raw)
                 self.table.emit(
-                    ProviderError(
-                        kind,
-                        None if code is None else str(code),
-                        message if isinstance(message, str) else "",
+                    usage(
+                        counts.get("inputTokens"),
+                        counts.get("outputTokens"),
+                        counts.get("totalTokens"),
+                        None,
+                        raw,
                     )
                 )
-            return
+        elif kind == "messageStart":
+            # Block indexes restart with each message.
+            choice = self.table.choice(0)
+            choice.by_key.clear()
+            choice.finished = False
+        elif kind in _ERRORS:
+            message = payload.get("message")
+            code = payload.get("originalStatusCode")
+            self.table.emit(
+                ProviderError(
+                    kind,
+                    None if code is None else str(code),
+                    message if isinstance(message, str) else "",
+                )
+            )
 
     def _delta(self, payload: dict[str, Any]) -> None:
         table = self.table

@@ -174,8 +174,9 @@ def test_invoke_model_with_claude_reads_as_anthropic(sid: str) -> None:
 
 
 def test_invoke_model_stream_closes_on_early_exit() -> None:
-    sid = next(s for s in INVOKE_IDS if "input_json_delta" in json.dumps(ANTHROPIC[s]["events"]))
-    source, body = bedrock_invoke(ANTHROPIC[sid]["events"])
+    streams = recorded("anthropic_messages")
+    sid = next(s for s in INVOKE_IDS if "input_json_delta" in json.dumps(streams[s]["events"]))
+    source, body = bedrock_invoke(streams[sid]["events"])
     for ev in stream_events(source):
         if isinstance(ev, ToolCallDone):
             break

@@ -169,3 +169,30 @@ def test_ollama_thinking_is_reasoning_through_the_pipeline() -> None:
     roots = [ev for ev in out if isinstance(ev, ValueDone) and ev.path == ()]
     assert [r.value for r in roots] == [[1, 2]]
     assert [ev.text for ev in out if isinstance(ev, ReasoningDelta)] == ["[x"]
+
+
+def test_mistral_thinking_parts_are_reasoning() -> None:
+    """Magistral sends ``content`` as a list of parts: ``thinking`` parts are reasoning."""
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletionChunk
+
+    sid = "pydantic-ai:test_mistral_model_thinking_part_iter"
+    events = recorded("openai_chat_markdown")[sid]["events"]
+    thinking, text = "", ""
+    for event in events:
+        for choice in event.get("choices") or []:
+            content = (choice.get("delta") or {}).get("content")
+            if isinstance(content, list):
+                for part in content:
+                    if part["type"] == "thinking":
+                        thinking += "".join(p["text"] for p in part["thinking"])
+                    elif part["type"] == "text":
+                        text += part["text"]
+            elif content:
+                text += content
+    got = assemble(events)
+    assert got.reasoning == thinking and thinking.startswith("Okay, the user is asking")
+    assert got.text == text and text
+    assert all(isinstance(e.text, str) for e in got.events if hasattr(e, "text"))
+    objects = [construct_type(type_=ChatCompletionChunk, value=e) for e in events]
+    assert same_events(assemble(objects).events, got.events)

@@ -2,7 +2,8 @@
 
 Also what OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI,
 vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``).
-``delta.reasoning_content`` / ``delta.reasoning`` is reasoning, never content.
+``delta.reasoning_content`` / ``delta.reasoning``, and the ``thinking`` parts of a
+``content`` given as a list of parts (Mistral), are reasoning, never content.
 End of a call: the choice's ``finish_reason`` (or the end of the stream);
 Chat Completions has no end of its own per call.
 
@@ -58,7 +59,10 @@ class ChatReader(Reader):
                     table.reasoning(number, reasoning)
                 content = delta.get("content")
                 if content:
-                    table.content(number, content)
+                    if type(content) is str:
+                        table.content(number, content)
+                    else:
+                        self._parts(number, content)
                 entries = delta.get("tool_calls")
                 if entries:
                     self._entries(number, entries if type(entries) is list else list(entries))
@@ -69,6 +73,34 @@ class ChatReader(Reader):
             reason = c.get("finish_reason")
             if reason:
                 table.finish_choice(number, reason)
+
+    def _parts(self, number: int, parts: Any) -> None:
+        """Content as a list of parts (Mistral's Magistral): text parts, and thinking parts.
+
+        A thinking part holds its text as a string or as a list of text parts;
+        it is reasoning, never content. Anything else is left out.
+        """
+        if not isinstance(parts, (list, tuple)):
+            return
+        table = self.table
+        for raw in parts:
+            if isinstance(raw, (str, int, float)) or raw is None:
+                continue  # not a part
+            part = self.fields.of(raw)
+            kind = part.get("type")
+            if kind == "text":
+                text = part.get("text")
+                if text and isinstance(text, str):
+                    table.content(number, text)
+            elif kind == "thinking":
+                thinking = part.get("thinking")
+                pieces = thinking if isinstance(thinking, (list, tuple)) else [thinking]
+                for piece in pieces:
+                    if isinstance(piece, (int, float)) or piece is None:
+                        continue
+                    text = piece if isinstance(piece, str) else self.fields.of(piece).get("text")
+                    if text and isinstance(text, str):
+                        table.reasoning(number, text)
 
     def _entries(self, number: int, entries: list[Any]) -> None:
         table = self.table

@@ -348,3 +348,20 @@ def test_a_call_is_done_in_the_feed_that_closes_its_json() -> None:
         if any(isinstance(e, ToolCallDone) for e in out):
             assert "contentBlockDelta" in event  # not the stop event
             assert event["contentBlockDelta"]["delta"]["toolUse"]["input"].endswith("}")
+
+
+@pytest.mark.parametrize(
+    ("reason", "cut"),
+    [("end_turn", False), ("tool_use", False), ("stop_sequence", False),
+     ("max_tokens", True), ("guardrail_intervened", True), ("content_filtered", True),
+     ("model_context_window_exceeded", True)],
+)
+def test_every_stop_reason_has_its_verdict(reason: str, cut: bool) -> None:
+    events = [
+        {"messageStart": {"role": "assistant"}},
+        {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "Hi"}}},
+        {"contentBlockStop": {"contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": reason}},
+    ]
+    truncated = [e.reason for e in stream_events(events) if isinstance(e, Truncated)]
+    assert truncated == ([reason] if cut else [])

@@ -134,6 +134,21 @@ def assemble(items: Any, **kw: Any) -> Outcome:
     return outcome(events + acc.close())
 
 
+def same_cuts(pieces: list[str]) -> Any:
+    """A cutter that cuts any text at the lengths of ``pieces`` (the rest in one last piece)."""
+    lengths = [len(p) for p in pieces]
+
+    def cut(whole: str) -> list[str]:
+        out, at = [], 0
+        for n in lengths:
+            out.append(whole[at : at + n])
+            at += n
+        out.append(whole[at:])
+        return [p for p in out if p]
+
+    return cut
+
+
 def same_events(a: list[Any], b: list[Any]) -> bool:
     """Equal event lists, a Usage compared by its counts (an SDK's ``raw`` has more keys)."""
 

@@ -20,6 +20,7 @@ from _wire import (
     notes_tools,
     recorded,
     recorded_at_import,
+    same_cuts,
     same_events,
 )
 from helpers import split_points
@@ -365,3 +366,40 @@ def test_every_stop_reason_has_its_verdict(reason: str, cut: bool) -> None:
     ]
     truncated = [e.reason for e in stream_events(events) if isinstance(e, Truncated)]
     assert truncated == ([reason] if cut else [])
+
+
+def resplit(events: list[dict[str, Any]], cut: Any) -> list[dict[str, Any]]:
+    """The stream with each call's input re-cut by ``cut(whole) -> pieces``, in place."""
+    inputs: dict[Any, str] = {}
+    for e in events:
+        delta = e.get("contentBlockDelta", {}).get("delta", {})
+        if "toolUse" in delta:
+            block = e["contentBlockDelta"]["contentBlockIndex"]
+            inputs[block] = inputs.get(block, "") + delta["toolUse"]["input"]
+    out, placed = [], set()
+    for e in events:
+        delta = e.get("contentBlockDelta", {}).get("delta", {})
+        if "toolUse" not in delta:
+            out.append(e)
+            continue
+        block = e["contentBlockDelta"]["contentBlockIndex"]
+        if block not in placed:
+            placed.add(block)
+            out += [{"contentBlockDelta": {"contentBlockIndex": block,
+                                           "delta": {"toolUse": {"input": piece}}}}
+                    for piece in cut(inputs[block])]
+    return out
+
+
+@pytest.mark.parametrize(
+    "sid", sorted(s for s in STREAMS if "toolUse" in json.dumps(STREAMS[s]["events"]))
+)
+def test_recorded_calls_under_every_chunking_of_their_input(sid: str) -> None:
+    """Each call's input re-cut every way (whole, per character, at each point...)."""
+    from helpers import chunkings, run
+
+    events = STREAMS[sid]["events"]
+    expected = run(ToolCallAssembler, events)
+    first = json.dumps(reference(events).calls[0][2])  # cut points from the first call
+    for variant in chunkings(first, tokens=False):
+        assert run(ToolCallAssembler, resplit(events, same_cuts(variant))) == expected

@@ -19,6 +19,7 @@ from _wire import (
     notes_tools,
     recorded,
     recorded_at_import,
+    same_cuts,
     same_events,
 )
 from helpers import split_points
@@ -308,3 +309,44 @@ def test_astream_events_takes_the_async_sdk_stream_and_closes_it() -> None:
     assert [e.name for e in whole if isinstance(e, ToolCallDone)] == ["weather", "cityAttractions"]
     assert not any(isinstance(e, Truncated) for e in whole)
     assert [e.name for e in first] == ["weather"] and closed == [True, True]
+
+
+def resplit(events: list[dict[str, Any]], cut: Any) -> list[dict[str, Any]]:
+    """The stream with each call's arguments re-cut by ``cut(whole) -> pieces``.
+
+    The first piece goes in ``tool-call-start`` (as Cohere does), the rest in
+    ``tool-call-delta`` events where the first delta was.
+    """
+    whole: dict[Any, str] = {}
+    for e in events:
+        if e["type"] in ("tool-call-start", "tool-call-delta"):
+            fragment = e["delta"]["message"]["tool_calls"]["function"].get("arguments", "")
+            whole[e["index"]] = whole.get(e["index"], "") + fragment
+    out = []
+    for e in events:
+        if e["type"] == "tool-call-delta":
+            continue
+        if e["type"] == "tool-call-start":
+            pieces = cut(whole[e["index"]]) or [""]
+            call = e["delta"]["message"]["tool_calls"]
+            start = {**call, "function": {**call["function"], "arguments": pieces[0]}}
+            out.append({**e, "delta": {"message": {"tool_calls": start}}})
+            out += [{"type": "tool-call-delta", "index": e["index"], "delta": {"message": {
+                "tool_calls": {"function": {"arguments": p}}}}} for p in pieces[1:]]
+            continue
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize(
+    "sid", sorted(s for s in STREAMS if "tool-call-start" in json.dumps(STREAMS[s]["events"]))
+)
+def test_recorded_calls_under_every_chunking_of_their_arguments(sid: str) -> None:
+    from helpers import chunkings, run
+    from midstream import ToolCallAssembler
+
+    events = STREAMS[sid]["events"]
+    expected = run(ToolCallAssembler, events)
+    first = json.dumps(reference(events).calls[0][2], indent=4)  # cut points from the first call
+    for variant in chunkings(first, tokens=False):
+        assert run(ToolCallAssembler, resplit(events, same_cuts(variant))) == expected

@@ -4,7 +4,10 @@ A :class:`ProviderPipeline` takes what a provider's stream yields (SDK objects
 or dicts of any wire format the :class:`~midstream.ToolCallAssembler` reads),
 and returns tool-call, content and finish events, with the content of one
 choice parsed as JSON (``JsonStream``) or validated (``ModelStream``) on the
-way. It does no I/O: the adapters (``_adapters``) and the CLI drive it.
+way. Only :class:`ContentDelta` text reaches that parser: reasoning
+(:class:`ReasoningDelta`), :class:`Usage` and :class:`ProviderError` pass
+through as they come. It does no I/O: the adapters (``_adapters``) and the CLI
+drive it.
 """
 
 from __future__ import annotations

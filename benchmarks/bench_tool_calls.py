@@ -38,6 +38,20 @@ model benchmarks. An SDK run is stopped after ``--budget`` seconds (default
 through (a lower bound: the SDK's cost per chunk grows with the arguments) and
 its whole run extrapolated (marked ``~``).
 The output is markdown: cost per chunk, ratios, and the issue's targets.
+
+``--formats bedrock,cohere,ollama`` measures the other wire formats instead, on
+the same documents (none of their SDKs has an accumulator to compare with):
+
+- ``bedrock``: the dicts boto3 yields for ConverseStream, one
+  ``contentBlockDelta`` ``toolUse.input`` per token;
+- ``cohere``: the cohere SDK's own event objects (``parse_sse_obj``; dicts
+  without the SDK), one ``tool-call-delta`` per token;
+- ``ollama``: ``ollama.ChatResponse`` lines (dicts without the SDK); the call
+  comes whole in one line with ``arguments`` as an object, so its cost is
+  given per KB of arguments rather than per chunk.
+
+The target is the same: midstream's cost per chunk (per KB for Ollama) stays
+within ×2 from the smallest size to the largest.
 """
 
 from __future__ import annotations
@@ -124,6 +138,59 @@ def build_chunks(arguments: str) -> list[Any]:
         chunks.append(make({"tool_calls": [{"index": 0, "function": {"arguments": token}}]}))
     chunks.append(make({}, "tool_calls"))
     return chunks
+
+
+def build_events(fmt: str, arguments: str) -> list[Any]:
+    """One streamed call in another wire format, as its SDK yields it (see the module notes)."""
+    import json
+
+    tokens = token_chunks(arguments)
+    if fmt == "bedrock":
+        return [
+            {"messageStart": {"role": "assistant"}},
+            {"contentBlockStart": {"contentBlockIndex": 0, "start": {
+                "toolUse": {"toolUseId": "tooluse_bench", "name": NAME}}}},
+            *({"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"toolUse": {"input": t}}}}
+              for t in tokens),
+            {"contentBlockStop": {"contentBlockIndex": 0}},
+            {"messageStop": {"stopReason": "tool_use"}},
+        ]
+    if fmt == "cohere":
+        events = [
+            {"type": "message-start", "id": "bench", "delta": {"message": {"role": "assistant"}}},
+            {"type": "tool-call-start", "index": 0, "delta": {"message": {"tool_calls": {
+                "id": "bench", "type": "function",
+                "function": {"name": NAME, "arguments": ""}}}}},
+            *({"type": "tool-call-delta", "index": 0, "delta": {"message": {
+                "tool_calls": {"function": {"arguments": t}}}}} for t in tokens),
+            {"type": "tool-call-end", "index": 0},
+            {"type": "message-end", "delta": {"finish_reason": "TOOL_CALL"}},
+        ]
+        try:
+            from cohere.core.http_sse import ServerSentEvent
+            from cohere.core.pydantic_utilities import parse_sse_obj
+            from cohere.v2.types.v2chat_stream_response import V2ChatStreamResponse
+        except ImportError:
+            return events
+        return [parse_sse_obj(ServerSentEvent(data=json.dumps(e)), V2ChatStreamResponse)
+                for e in events]
+    if fmt == "ollama":
+        lines = [
+            {"model": "m", "created_at": "t", "done": False, "message": {
+                "role": "assistant", "content": "",
+                "tool_calls": [{"function": {"name": NAME, "arguments": json.loads(arguments)}}]}},
+            {"model": "m", "created_at": "t", "done": True, "done_reason": "stop",
+             "message": {"role": "assistant", "content": ""}},
+        ]
+        try:
+            import ollama
+        except ImportError:
+            return lines
+        return [ollama.ChatResponse.model_validate(line) for line in lines]
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+FORMATS: Final = ("bedrock", "cohere", "ollama")
 
 
 # --- peers ----------------------------------------------------------------------------
@@ -241,6 +308,7 @@ def measure(
     budget: float,
     min_time: float,
     clock: Callable[[], float] = time.process_time,
+    peers: dict[str, tuple[Callable[[], Started], bool]] | None = None,
 ) -> dict[str, Result]:
     """Time every peer on one list of chunks, interleaved; check they agree.
 
@@ -251,7 +319,8 @@ def measure(
     import json
 
     expected = json.loads(arguments)
-    peers = make_peers()
+    if peers is None:
+        peers = make_peers()
     times: dict[str, list[float]] = {name: [] for name in peers}
     loops = dict.fromkeys(peers, 1)
     capped: dict[str, tuple[int, float]] = {}
@@ -332,6 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         " wall: perf_counter")
     parser.add_argument("--quick", action="store_true", help="1k and 10k, 3 repeats")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+    parser.add_argument("--formats", default="",
+                        help="measure these wire formats instead of Chat Completions:"
+                        f" any of {','.join(FORMATS)} (see the module notes)")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = "1k,10k", 3
@@ -340,6 +412,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for w in workloads:
         if w not in CASES:
             parser.error(f"unknown workload {w!r}; known: {', '.join(CASES)}")
+    if args.formats:
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        for f in formats:
+            if f not in FORMATS:
+                parser.error(f"unknown format {f!r}; known: {', '.join(FORMATS)}")
+        return other_formats(formats, workloads, sizes, args)
 
     rows = []
     for workload in workloads:
@@ -405,6 +483,42 @@ def main(argv: Sequence[str] | None = None) -> int:
           f" {platform.machine()}, {versions}{load}; {args.clock} time, {args.repeat} repeats,"
           " minimum kept"
           " (on a shared machine the spread between runs is noise).")
+    print(midstream_build())
+    return 1 if failed and args.strict else 0
+
+
+def other_formats(
+    formats: list[str], workloads: list[str], sizes: list[tuple[str, int]], args: Any
+) -> int:
+    """``--formats``: midstream alone on Bedrock, Cohere and Ollama streams; the linear target."""
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    alone = {"midstream": (start_midstream, True)}
+    print("## Tool calls in other wire formats: midstream's cost\n")
+    print("| format | workload | size | chunks | midstream µs/chunk | µs per KB of arguments |")
+    print("|---|---|---:|---:|---:|---:|")
+    failed = False
+    for fmt in formats:
+        for workload in workloads:
+            costs = []
+            for label, size in sizes:
+                arguments = CASES[workload].generate(size)
+                events = build_events(fmt, arguments)
+                print(f"{fmt} {workload} {label}: {len(events)} chunks ...", file=sys.stderr,
+                      flush=True)
+                result = measure(events, arguments, args.repeat, args.budget, args.min_time,
+                                 clock, alone)["midstream"]
+                kb = len(arguments.encode()) / 1024
+                per_kb = result.seconds / kb
+                costs.append((label, per_kb if fmt == "ollama" else result.per_chunk))
+                print(f"| {fmt} | {workload} | {label} ({len(arguments.encode()):,} B)"
+                      f" | {len(events):,} | {_us(result.per_chunk)} | {_us(per_kb)} |")
+            if len(costs) >= 2:
+                (l0, c0), (l1, c1) = costs[0], costs[-1]
+                ok = c1 / c0 <= LINEAR_FACTOR
+                failed |= not ok
+                unit = "KB" if fmt == "ollama" else "chunk"
+                print(f"\n- {'PASS' if ok else 'FAIL'} {fmt} {workload}: cost per {unit}"
+                      f" {l0} → {l1} changes ×{c1 / c0:.2f} (linear: within ×{LINEAR_FACTOR:g})\n")
     print(midstream_build())
     return 1 if failed and args.strict else 0
 

@@ -29,6 +29,8 @@ The body is a small program, one operation per line, fields split by tabs::
     WR status reason                 Realtime response.done (status_details.reason)
     WT text                          Realtime output_text.delta
 
+and the Bedrock (B*), Ollama (O*) and Cohere (K*) lines of ``_wire_formats.py``.
+
 Numbers that do not parse as ints are sent as given (strings): providers are
 not trusted to send well-typed indexes.
 
@@ -54,6 +56,7 @@ import contextlib
 import json
 from typing import Any
 
+import _wire_formats
 from _harness import Input, error_key, fuzz, instrumented
 
 with instrumented():
@@ -238,7 +241,7 @@ def to_event(op: str, f: list[str]) -> dict[str, Any] | None:
                 "item_id": "m", "content_index": 0}
     if op == "RC":
         return {"type": "response.completed", "response": {"status": _f(f, 0) or "completed"}}
-    return None
+    return _wire_formats.to_event(op, f)
 
 
 def per_char(op: str, f: list[str]) -> list[tuple[str, list[str]]]:
@@ -260,7 +263,7 @@ def per_char(op: str, f: list[str]) -> list[tuple[str, list[str]]]:
             more = ["1"] * (len(value) - 1) + [_f(f, 3)]
             end = [""] * (len(value) - 1) + [_f(f, 4)]
             return [(op, [*f[:3], m, e, ch]) for m, e, ch in zip(more, end, value, strict=True)]
-    return [(op, f)]
+    return _wire_formats.per_char(op, f) or [(op, f)]
 
 
 def run(events: list[Any], flags: int) -> tuple[list[Any], ToolCallAssembler]:

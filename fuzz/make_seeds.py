@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import _wire_formats
 from _harness import ROOT, encode
 
 TARGETS = (
@@ -111,6 +112,14 @@ TOOL_CALL_SAMPLES = [
     "WE\titem_1\t{\"city\":\"Rome\"}\nWI\titem_1\tcompleted\t{\"city\":\"Rome\"}\nWR\tcompleted",
     "WT\tok\nWS\t1\titem_2\tcall_2\tput\nWD\titem_2\t{\"a\nWE\titem_2\t{\"a\n"
     "WI\titem_2\tincomplete\t{\"a\nWR\tcancelled\tturn_detected",
+    "BT\t0\tLet me\nBE\t0\nBS\t1\ttu_1\tget\nBD\t1\t\nBD\t1\t{\"city\"\nBD\t1\t: \"Oslo\"}\n"
+    "BE\t1\nBS\t2\ttu_2\tput\nBD\t2\t\nBE\t2\nBM\ttool_use",
+    "BR\t0\thmm\nBS\t1\ttu_1\tget\nBD\t1\t{\"a\nBM\tmax_tokens",
+    "OT\thi\nOC\t\tget\t{\"city\": \"Oslo\"}\nOC\tc2\tput\t\nOC\t\tget\t{\"x\": \nOD\tstop",
+    "OT\tpart\nOD\tlength",
+    "KS\t0\tget_1\tget\t\nKD\t0\t{\n    \"city\"\nKD\t0\t: \"Rome\"\n}\nKE\t0\n"
+    "KS\t1\tput_2\tput\t\nKE\t1\nKM\tTOOL_CALL",
+    "KT\tThe\nKT\t answer\nKS\t0\tc\tget\t{\"a\": [1,\nKM\tMAX_TOKENS",
 ]
 
 MODEL_SAMPLES = [
@@ -224,6 +233,7 @@ def _ops(record: dict[str, object]) -> str:
             lines.append("RC\tcompleted")
         elif "candidates" in ev:
             lines += _gemini_ops(ev)
+    lines += _wire_formats.ops(record["events"])  # type: ignore[arg-type]
     return "\n".join(line.replace("\n", " ") for line in lines)
 
 
@@ -298,7 +308,7 @@ def shared() -> dict[str, list[bytes]]:
         seeds["code_blocks"] += _variants(ex["markdown"], rng, (0, 1))
     for record in _corpus_records():
         ops = _ops(record)
-        if ops and len(ops) < 4000 and any(op[:1] in "CARGW" for op in ops.split("\n")):
+        if ops and len(ops) < 4000 and any(op[:1] in "CARGWBOK" for op in ops.split("\n")):
             seeds["tool_calls"].append(encode(ops))
         content = _content(record)
         if content and len(content) < 4000:

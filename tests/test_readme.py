@@ -39,6 +39,7 @@ def test_python_examples_run_in_order() -> None:
     assert "outcome: Usage(input_tokens=20, output_tokens=9, total_tokens=29," in printed
     assert "refused: I'm sorry, I can't help with that.\n" in printed
     assert "sse: ['message', 'done']\nsse: {'content': 'Hi'}\n" in printed
+    assert "thinking: Paris is in France." in printed and "tokens: 12 9" in printed
 
 
 def test_the_first_two_commands_install_and_run_the_demo_and_the_tests() -> None:

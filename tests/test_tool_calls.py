@@ -1126,7 +1126,8 @@ def replay(events: list[Any]) -> tuple[list[Any], ToolCallAssembler]:
 def assert_nothing_lost(events: list[Any], acc: ToolCallAssembler) -> None:
     """Every call: one Start first, one final event, deltas joining to its raw text."""
     for call in acc.tool_calls:
-        mine = [e for e in events if not isinstance(e, (ContentDelta, Finish, midstream.Usage))
+        mine = [e for e in events
+                if isinstance(e, (ToolCallStart, ToolArgumentsDelta, ToolCallDone, ToolCallError))
                 and (e.choice, e.index) == (call.choice, call.index)]
         assert isinstance(mine[0], ToolCallStart), call
         assert [type(e) for e in mine].count(ToolCallStart) == 1

@@ -580,7 +580,8 @@ def stream_events(
             ``.stream(...)`` manager, entered and exited here), any iterable of
             such events as objects or dicts, or the raw HTTP response read
             without the SDK's objects (``...with_streaming_response.create()``,
-            its ``APIResponse``, an httpx response, or body bytes with ``format=``).
+            its ``APIResponse``, an httpx response, or body bytes with ``format=``);
+            boto3's Bedrock, ollama's, cohere's and google-genai's streams too.
         model: a pydantic model the content's JSON value validates into
             (:class:`FieldValidated` / :class:`FieldInvalid`); by default the
             value is *found* in the content (``_pipeline`` has the rules).
@@ -596,7 +597,8 @@ def stream_events(
 
     Returns:
         The events in stream order (content, its JSON and validation events,
-        tool calls, :class:`RefusalDelta`, :class:`Usage`, :class:`ProviderError`,
+        tool calls, :class:`RefusalDelta`, :class:`ReasoningDelta`, :class:`Usage`,
+        :class:`ProviderError`,
         :class:`Finish`; :class:`Truncated` for a choice cut or never finished),
         as an iterator that is also a context manager:
         ``with stream_events(...) as events:`` closes the source however the

@@ -18,6 +18,9 @@ How the content is read is one of three small readers, chosen once:
   the content, found by :class:`~midstream.ObjectExtractor` (so in a ```json
   fence, after a sentence, or as the whole content), validated by a
   ``ModelStream`` fed as the text arrives.
+Only :class:`ContentDelta` text reaches the content parser: reasoning
+(:class:`ReasoningDelta`), :class:`Usage` and :class:`ProviderError` pass
+through as they come.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ __all__ = ["CUT_REASONS", "ProviderPipeline"]
 #: OpenAI ``content_filter``, Responses ``failed``/``incomplete``/``cancelled``,
 #: Anthropic ``refusal`` (a classifier stopped the stream) and ``pause_turn``,
 #: and the ``abort``/``error`` of some OpenAI-compatible servers (vLLM).
+#: Bedrock ``guardrail_intervened``/``content_filtered``; Cohere ``ERROR``/``TIMEOUT``.
 CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
     {
         "content_filter", "failed", "incomplete", "cancelled", "refusal", "pause_turn",
@@ -63,7 +67,7 @@ CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
         "IMAGE_RECITATION", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS",
         "MISSING_THOUGHT_SIGNATURE", "MALFORMED_RESPONSE",
     }
-)
+) | frozenset({"guardrail_intervened", "content_filtered", "ERROR", "TIMEOUT"})
 
 #: What JSON allows before a value.
 _JSON_BLANKS: Final = " \t\n\r"

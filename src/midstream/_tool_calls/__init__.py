@@ -19,7 +19,8 @@ The wire formats, told apart per event (``format="auto"``):
   ``response.output_text.delta``, ``response.completed``...).
 - Anthropic Messages stream events (``content_block_start`` with a
   ``tool_use`` / ``server_tool_use`` / ``mcp_tool_use`` block,
-  ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``).
+  ``input_json_delta``, ``content_block_stop``, ``text_delta``, ``message_delta``);
+  also Bedrock InvokeModel with Claude (each event in ``chunk.bytes``).
 - OpenAI Realtime server events (``response.output_item.added`` with a
   ``function_call`` item, ``response.function_call_arguments.delta``, ...),
   told from Responses events by their ``event_id``; ``.done`` events also
@@ -31,10 +32,26 @@ The wire formats, told apart per event (``format="auto"``):
   ``usageMetadata`` as :class:`Usage`), google-genai SDK objects or dicts; the
   ``thoughtSignature`` of a call is kept as its ``provider_data``. See
   :mod:`._gemini`.
+- AWS Bedrock ConverseStream events as boto3 yields them (``{eventType:
+  payload}``: ``contentBlockStart.start.toolUse``, ``contentBlockDelta`` with
+  ``toolUse.input`` / ``text`` / ``reasoningContent``, ``contentBlockStop``,
+  ``messageStop``, ``metadata``).
+- Ollama ``/api/chat`` NDJSON lines (dicts or ``ollama.ChatResponse``): whole
+  calls in ``message.tool_calls`` with ``arguments`` as an object.
+- Cohere v2 chat stream events (dicts or the cohere SDK's): ``tool-call-start``
+  / ``-delta`` / ``-end``, ``content-delta``, ``tool-plan-delta``, ``message-end``.
 
 Beside the calls, every format reports a Structured Outputs refusal
 (``RefusalDelta``), the response's token usage (``Usage``) and an error the
 provider sends in the stream (``ProviderError``).
+
+Reasoning is never content: Anthropic ``thinking_delta``, Responses
+``reasoning_summary_text`` / ``reasoning_text`` deltas, Chat
+``reasoning_content`` / ``reasoning``, Bedrock ``reasoningContent``, Ollama
+``thinking``, Cohere ``thinking`` content and ``tool-plan-delta`` come as
+:class:`~midstream.ReasoningDelta` (``table.reasoning``); token counts as
+:class:`~midstream.Usage` and in-stream errors as
+:class:`~midstream.ProviderError` (``table.emit``).
 
 Provider quirks, each decided here once (the tests name each one):
 
@@ -74,7 +91,8 @@ How it is built: a table of readers, as h11 picks a reader by state.
 - :mod:`._readers`: ``READERS``, the table (format name -> reader class),
   and ``detect()``, the only place where formats are told apart.
 - One module per wire format, each a :class:`._reader.Reader`:
-  :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`. A reader knows its
+  :mod:`._chat`, :mod:`._responses`, :mod:`._anthropic`, :mod:`._bedrock`,
+  :mod:`._ollama`, :mod:`._cohere`. A reader knows its
   format's event shapes and nothing else: it turns them into operations on
   the shared :class:`._table.CallTable`.
 - :mod:`._provider`: reading a provider's error object and usage object,
@@ -96,10 +114,12 @@ Adding a wire format (say ``gemini``):
    ``table.end_args(call)`` (or ``table.input_done(call, whole)`` when the
    provider repeats the whole input) where the format ends a call,
    ``table.finish_choice(n, reason)`` where it ends a choice,
-   ``table.content(n, text)`` for text, and ``table.emit(event)`` for the
+   ``table.content(n, text)`` for text, ``table.reasoning(n, text)`` for
+   reasoning, and ``table.emit(event)`` for the
    events beside the calls: ``Usage`` (build it with
-   ``_provider.usage(raw_usage, model)``: one per response, before the
-   finish), ``ProviderError`` (``_provider.provider_error(obj)`` reads any
+   ``_provider.usage(raw_usage, model)`` for OpenAI-style counters, or
+   ``_provider.usage_of(input, output, total, model, raw)``: one per response,
+   before the finish), ``ProviderError`` (``_provider.provider_error(obj)`` reads any
    error object or what holds it under ``error``: before the choice's
    finish; the pipeline then reports the choice cut with reason
    ``"error"``), ``RefusalDelta(n, text)``. Keep your keys for calls in

@@ -4,14 +4,23 @@ A call is a ``content_block_start`` with a ``tool_use``, ``server_tool_use``
 or ``mcp_tool_use`` block (keyed by the block's index, which restarts with
 each ``message_start``); its input comes as ``input_json_delta`` fragments,
 or whole in the start block, and ends with ``content_block_stop``. Text is
-``text_delta`` (or a ``text`` block's own text); ``message_delta``'s
-``stop_reason`` finishes the choice (always 0), after a ``Usage`` of its
-``usage`` merged over the one ``message_start`` gave (the input tokens).
-An ``error`` event is a ``ProviderError`` (the stream ends after it).
+``text_delta`` (or a ``text`` block's own text); ``thinking_delta`` is
+reasoning, never content (citations and signatures are left out);
+``message_delta``'s ``stop_reason`` finishes the choice (always 0), after a
+``Usage`` of its ``usage`` merged over the one ``message_start`` gave (the
+input tokens). An ``error`` event is a ``ProviderError`` (the stream ends after it).
+
+Bedrock's InvokeModel with Claude streams these same events, each wrapped
+as boto3 yields it, ``{"chunk": {"bytes": b'<the event as JSON>'}}`` (the
+bytes base64-encoded where the event-stream message was decoded to JSON
+only): the reader takes the wrapper and reads the event inside.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any, Final
 
 from ._fields import Fields
@@ -49,12 +58,18 @@ class AnthropicReader(Reader):
 
     def claims(self, event: dict[str, Any]) -> bool:
         kind = event.get("type")
-        return isinstance(kind, str) and kind in _TYPES
+        if isinstance(kind, str):
+            return kind in _TYPES
+        return len(event) == 1 and "chunk" in event
 
     def read(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         table = self.table
-        if kind == "content_block_delta":
+        if kind is None and "chunk" in event:
+            inner = self._unwrap(event["chunk"])
+            if inner is not None and inner.get("type") in _TYPES:
+                self.read(inner)
+        elif kind == "content_block_delta":
             self._delta(event)
         elif kind == "content_block_start":
             self._block(event)
@@ -103,6 +118,26 @@ class AnthropicReader(Reader):
             text = delta.get("text")
             if text:
                 table.content(0, text)
+        elif delta_type == "thinking_delta":
+            thought = delta.get("thinking")
+            if thought:
+                table.reasoning(0, thought)
+
+    def _unwrap(self, chunk: Any) -> dict[str, Any] | None:
+        """The event inside a Bedrock InvokeModel ``chunk`` (None if it holds none)."""
+        data = self.fields.of(chunk).get("bytes")
+        if isinstance(data, str):
+            try:
+                data = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                return None
+        if not isinstance(data, (bytes, bytearray)):
+            return None
+        try:
+            inner = json.loads(data)
+        except (ValueError, RecursionError):
+            return None
+        return inner if isinstance(inner, dict) else None
 
     def _block(self, event: dict[str, Any]) -> None:
         table = self.table
@@ -127,3 +162,7 @@ class AnthropicReader(Reader):
             text = block.get("text")
             if text:
                 table.content(0, text)
+        elif block_type == "thinking":
+            thought = block.get("thinking")
+            if thought:
+                table.reasoning(0, thought)

@@ -22,9 +22,11 @@ class ToolCallAssembler:
     """Reassembles streamed tool calls and parses their arguments as they arrive.
 
     Feed it every event of one response, in order: OpenAI Chat Completions
-    chunks, Responses API events, Anthropic Messages events, Gemini
-    ``generateContent`` chunks or OpenAI Realtime server events, as SDK
-    objects, dicts, or the JSON text of an SSE ``data:`` line (``"[DONE]"`` is
+    chunks, Responses API events, Anthropic Messages events (also Bedrock
+    InvokeModel's ``{"chunk": {"bytes": ...}}``), Gemini ``generateContent``
+    chunks, OpenAI Realtime server events, Bedrock ConverseStream events,
+    Ollama ``/api/chat`` lines or Cohere v2 chat events, as SDK objects, dicts,
+    or the JSON text of an SSE ``data:`` line or NDJSON line (``"[DONE]"`` is
     ignored).
     Each call yields :class:`ToolCallStart`, :class:`ToolArgumentsDelta` per
     arguments fragment (with the core's JSON events for it), then exactly one of
@@ -32,11 +34,11 @@ class ToolCallAssembler:
     closed JSON value brings a :class:`ToolCallError` after the Done. Ordinary
     text comes as :class:`ContentDelta`, the end of a choice as :class:`Finish`.
     Beside the calls: a Structured Outputs refusal comes as
-    :class:`RefusalDelta`, reasoning (Gemini's thought parts) as
-    :class:`ReasoningDelta`, the provider's token counts as one :class:`Usage`
-    per response, and an error the provider reports in the stream as
+    :class:`RefusalDelta`, reasoning (thinking) text as :class:`ReasoningDelta`
+    (never as content), the provider's token counts as one :class:`Usage` per
+    response, and an error the provider reports in the stream as
     :class:`ProviderError`, before the choice's :class:`Finish` (if any).
-    Events of other kinds (citations, server tool results) are ignored.
+    Events of other kinds (citations, signatures, server tool results) are ignored.
 
     When things happen: :class:`ToolCallDone` comes from the ``feed()`` whose
     event closes the arguments' JSON (a root number: when the arguments end,
@@ -117,11 +119,16 @@ class ToolCallAssembler:
             format: ``"auto"`` (default) tells the format of each event by its
                 shape: a ``choices`` field is a Chat Completions chunk, a
                 ``type`` starting with ``response.`` a Responses event, an
-                Anthropic event type an Anthropic event, ``candidates`` a
-                Gemini chunk, a ``response.*`` type with an ``event_id`` an
-                OpenAI Realtime event; anything else is ignored. A format's
-                name (``"chat"``, ``"realtime"``, ``"responses"``,
-                ``"anthropic"``, ``"gemini"``) reads every event as that format.
+                Anthropic event type (or a ``chunk`` wrapper) an Anthropic
+                event, ``candidates`` a Gemini chunk, a ``response.*`` type with
+                an ``event_id`` an OpenAI Realtime event, a single
+                ``messageStart``/``contentBlock*``/``messageStop``/``metadata``
+                key a Bedrock ConverseStream event, ``message`` with ``done`` an
+                Ollama line, a Cohere v2 event type (``content-delta``,
+                ``tool-call-start``...) a Cohere event; anything else is
+                ignored. A format's name (``"chat"``, ``"realtime"``,
+                ``"responses"``, ``"anthropic"``, ``"gemini"``, ``"bedrock"``,
+                ``"ollama"``, ``"cohere"``) reads every event as that format.
             max_arguments_length: the longest arguments text of one call; a
                 longer one ends in :class:`ToolCallError` with a
                 :class:`LimitExceededError`.
@@ -155,7 +162,8 @@ class ToolCallAssembler:
 
         Returns:
             :class:`ToolCallStart`, :class:`ToolArgumentsDelta`,
-            :class:`ToolCallDone`, :class:`ToolCallError`, :class:`ContentDelta`
+            :class:`ToolCallDone`, :class:`ToolCallError`, :class:`ContentDelta`,
+            :class:`ReasoningDelta`, :class:`Usage`, :class:`ProviderError`
             and :class:`Finish` events.
 
         Raises:
@@ -171,14 +179,15 @@ class ToolCallAssembler:
             fields: dict[str, Any] | None = event
         elif type(event) is self._fields.last:  # the SDK's event class, seen before
             fields = event.__dict__
-            if fields.get("type") == "error":
-                fields = self._error_fields(event)
+            # What the SDK's class does not declare (an error beside the choices,
+            # an error event of a type it has no class for) is in its extras.
+            extra = getattr(event, "__pydantic_extra__", None)
+            if extra:
+                fields = {**extra, **fields}
         elif isinstance(event, (str, bytes)):
             fields = _decode(event)
         else:
-            fields = self._fields.of(event)
-            if fields.get("type") == "error":
-                fields = self._error_fields(event)
+            fields = self._fields.with_extra(event)
         if fields is None:
             return out
         reader = self._fixed
@@ -204,10 +213,6 @@ class ToolCallAssembler:
         self._table.out = out
         self._table.close()
         return out
-
-    def _error_fields(self, event: Any) -> dict[str, Any]:
-        """An SDK error event's fields: one without a class for it keeps them as extras."""
-        return self._fields.with_extra(event)
 
     @property
     def tool_calls(self) -> list[ToolCall]:

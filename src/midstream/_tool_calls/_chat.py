@@ -2,6 +2,8 @@
 
 Also what OpenAI-compatible servers send (Groq, Mistral, DeepSeek, xAI,
 vLLM, Ollama...), and the deprecated ``functions`` API (``delta.function_call``).
+``delta.reasoning_content`` / ``delta.reasoning``, and the ``thinking`` parts of a
+``content`` given as a list of parts (Mistral), are reasoning, never content.
 End of a call: the choice's ``finish_reason`` (or the end of the stream);
 Chat Completions has no end of its own per call. Beside the choices:
 ``delta.refusal`` (a Structured Outputs refusal) is a ``RefusalDelta``, a
@@ -78,9 +80,21 @@ class ChatReader(Reader):
             raw_delta = c.get("delta")
             if raw_delta is not None:
                 delta = raw_delta if type(raw_delta) is dict else self._deltas.of(raw_delta)
+                # Reasoning: DeepSeek, Qwen `reasoning_content`; Groq, OpenRouter, vLLM
+                # `reasoning` (vLLM may send both, the same text). An SDK keeps them as extras.
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning is None and delta is not raw_delta:
+                    extra = self._deltas.extra(raw_delta)
+                    if extra:
+                        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                if reasoning and type(reasoning) is str:
+                    table.reasoning(number, reasoning)
                 content = delta.get("content")
                 if content:
-                    table.content(number, content)
+                    if type(content) is str:
+                        table.content(number, content)
+                    else:
+                        self._parts(number, content)
                 entries = delta.get("tool_calls")
                 if entries:
                     self._entries(number, entries if type(entries) is list else list(entries))
@@ -101,6 +115,34 @@ class ChatReader(Reader):
         raw = event.get("usage")
         if raw is not None:
             self.table.emit(usage(raw, event.get("model")))
+
+    def _parts(self, number: int, parts: Any) -> None:
+        """Content as a list of parts (Mistral's Magistral): text parts, and thinking parts.
+
+        A thinking part holds its text as a string or as a list of text parts;
+        it is reasoning, never content. Anything else is left out.
+        """
+        if not isinstance(parts, (list, tuple)):
+            return
+        table = self.table
+        for raw in parts:
+            if isinstance(raw, (str, int, float)) or raw is None:
+                continue  # not a part
+            part = self.fields.of(raw)
+            kind = part.get("type")
+            if kind == "text":
+                text = part.get("text")
+                if text and isinstance(text, str):
+                    table.content(number, text)
+            elif kind == "thinking":
+                thinking = part.get("thinking")
+                pieces = thinking if isinstance(thinking, (list, tuple)) else [thinking]
+                for piece in pieces:
+                    if isinstance(piece, (int, float)) or piece is None:
+                        continue
+                    text = piece if isinstance(piece, str) else self.fields.of(piece).get("text")
+                    if text and isinstance(text, str):
+                        table.reasoning(number, text)
 
     def _entries(self, number: int, entries: list[Any]) -> None:
         table = self.table

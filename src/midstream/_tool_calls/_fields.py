@@ -63,6 +63,16 @@ class Fields:
             return {**extra, **fields}
         return fields
 
+    def extra(self, obj: Any) -> dict[str, Any]:
+        """A pydantic model's extra fields (those its class does not declare), or none.
+
+        Where an SDK keeps a provider's own additions to its format (the openai
+        SDK, DeepSeek's ``reasoning_content``): read only when the declared
+        fields did not have what was looked for.
+        """
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return extra if type(extra) is dict else EMPTY
+
     def _learn(self, obj: Any) -> dict[str, Any]:
         if isinstance(obj, dict):  # a subclass of dict
             return obj

@@ -43,8 +43,9 @@ import re
 from typing import Any, Final
 
 from .._errors import ErrorKind, IncompleteJsonError, JsonSyntaxError
-from .._events import ReasoningDelta, Usage
+from .._events import ReasoningDelta
 from ._fields import Fields
+from ._provider import usage_of
 from ._reader import Reader
 from ._table import OPEN, Call, CallTable
 
@@ -432,13 +433,4 @@ class GeminiReader(Reader):
             output = (candidates if isinstance(candidates, int) else 0) + (
                 thoughts if isinstance(thoughts, int) else 0
             )
-        model = self._model
-        self.table.emit(
-            Usage(
-                prompt if isinstance(prompt, int) else None,
-                output,
-                total if isinstance(total, int) else None,
-                model if isinstance(model, str) else None,
-                raw,
-            )
-        )
+        self.table.emit(usage_of(prompt, output, total, self._model, raw))

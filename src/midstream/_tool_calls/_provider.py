@@ -2,7 +2,9 @@
 
 Every wire format (and the CLI, for the body of an HTTP error) reads an error
 object and a usage object here, so a new reader gets the same fields the same
-way: :func:`provider_error` and :func:`usage`.
+way: :func:`provider_error`, and :func:`usage` (OpenAI's and Anthropic's counter
+names) or :func:`usage_of` (a reader that picked its own counters: Bedrock
+``inputTokens``, Ollama ``prompt_eval_count``, Gemini ``promptTokenCount``...).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from .._events import ProviderError, Usage
 from ._fields import Fields
 
-__all__ = ["as_dict", "provider_error", "usage"]
+__all__ = ["as_dict", "count", "provider_error", "usage", "usage_of"]
 
 
 def _text(value: Any) -> str | None:
@@ -49,10 +51,22 @@ def provider_error(body: Any) -> ProviderError:
     )
 
 
+def count(value: Any) -> int | None:
+    """A token count as an int: an int, or a float with an integral value (cohere's
+    SDK reads ``1549`` as ``1549.0``); anything else is None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _count(fields: dict[str, Any], *keys: str) -> int | None:
     for key in keys:
-        value = fields.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
+        value = count(fields.get(key))
+        if value is not None:
             return value
     return None
 
@@ -81,10 +95,24 @@ def usage(raw: Any, model: Any, before: dict[str, Any] | None = None) -> Usage:
     plain = as_dict(raw)
     if before:  # a count left null at the end keeps the one given before
         plain = {**before, **{k: v for k, v in plain.items() if v is not None}}
-    input_tokens = _count(plain, "prompt_tokens", "input_tokens")
-    output_tokens = _count(plain, "completion_tokens", "output_tokens")
-    total = _count(plain, "total_tokens")
-    if total is None and input_tokens is not None and output_tokens is not None:
-        total = input_tokens + output_tokens
-    name = model if isinstance(model, str) else None
-    return Usage(input_tokens, output_tokens, total, name, plain)
+    return usage_of(
+        _count(plain, "prompt_tokens", "input_tokens"),
+        _count(plain, "completion_tokens", "output_tokens"),
+        _count(plain, "total_tokens"),
+        model,
+        plain,
+    )
+
+
+def usage_of(input_tokens: Any, output_tokens: Any, total: Any, model: Any, raw: Any) -> Usage:
+    """A :class:`Usage` from counters a reader picked; the total is their sum when not given.
+
+    ``raw`` is the provider's usage object, kept as a plain dict.
+    """
+    inputs, outputs, whole = count(input_tokens), count(output_tokens), count(total)
+    if whole is None and inputs is not None and outputs is not None:
+        whole = inputs + outputs
+    return Usage(
+        inputs, outputs, whole, model if isinstance(model, str) else None,
+        raw if isinstance(raw, dict) else as_dict(raw),
+    )

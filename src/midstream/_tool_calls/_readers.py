@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 
 from ._anthropic import AnthropicReader
+from ._bedrock import BedrockReader
 from ._chat import ChatReader
+from ._cohere import CohereReader
 from ._gemini import GeminiReader
+from ._ollama import OllamaReader
 from ._reader import Reader
 from ._realtime import RealtimeReader
 from ._responses import ResponsesReader
@@ -19,7 +22,9 @@ from ._responses import ResponsesReader
 __all__ = ["FORMATS", "READERS", "Format", "detect"]
 
 #: ``format=`` values: "auto", then every key of READERS (a test checks they agree).
-Format = Literal["auto", "chat", "realtime", "responses", "anthropic", "gemini"]
+Format = Literal[
+    "auto", "chat", "realtime", "responses", "anthropic", "gemini", "bedrock", "ollama", "cohere"
+]
 
 #: Wire format name -> its reader, in the order detection asks them. The
 #: order matters where shapes overlap: a Chat chunk is told by its
@@ -37,6 +42,9 @@ READERS: Final[dict[str, type[Reader]]] = {
     "responses": ResponsesReader,
     "anthropic": AnthropicReader,
     "gemini": GeminiReader,
+    "bedrock": BedrockReader,
+    "ollama": OllamaReader,
+    "cohere": CohereReader,
 }
 
 FORMATS: Final = ("auto", *READERS)

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from .._errors import ErrorKind, IncompleteJsonError
-from .._events import ProviderError, Usage
+from ._provider import provider_error, usage
 from ._reader import Reader
 from ._table import _ENDED, Call, CallTable, JsonArguments
 
@@ -155,25 +155,9 @@ class RealtimeReader(Reader):
         elif status == "failed":
             self._error(details.get("error"))
         table.finish_choice(0, reason)
-        usage = response.get("usage")
-        if usage is not None:
-            dump = getattr(usage, "model_dump", None)
-            raw: dict[str, Any] = (
-                dump(mode="json", exclude_none=True) if callable(dump) else dict(usage)
-            )
-            table.emit(Usage(_int(raw, "input_tokens"), _int(raw, "output_tokens"),
-                             _int(raw, "total_tokens"), None, raw))
+        raw_usage = response.get("usage")
+        if raw_usage is not None:
+            table.emit(usage(raw_usage, None))
 
     def _error(self, raw: Any) -> None:
-        error = self.fields.of(raw)
-        code, message, what = error.get("code"), error.get("message"), error.get("type")
-        self.table.emit(ProviderError(
-            what if isinstance(what, str) else None,
-            code if isinstance(code, str) else None,
-            message if isinstance(message, str) else "",
-        ))
-
-
-def _int(fields: dict[str, Any], key: str) -> int | None:
-    value = fields.get(key)
-    return value if isinstance(value, int) else None
+        self.table.emit(provider_error(raw))

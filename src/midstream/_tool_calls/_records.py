@@ -33,7 +33,8 @@ DEFAULT_MAX_ARGUMENTS_LENGTH: Final = 64 * 1024 * 1024
 #: Finish reasons that mean "cut off by a token limit": unfinished calls are
 #: then reported as truncated. Chat Completions ``length``; Anthropic
 #: ``max_tokens`` and ``model_context_window_exceeded``; Responses
-#: ``max_output_tokens`` (``incomplete_details.reason``).
+#: ``max_output_tokens`` (``incomplete_details.reason``); Bedrock ``max_tokens``,
+#: Ollama ``length``, Cohere ``MAX_TOKENS``.
 TRUNCATION_REASONS: Final = frozenset(
     {"length", "max_tokens", "max_output_tokens", "model_context_window_exceeded"}
 ) | frozenset({"MAX_TOKENS"})  # Gemini finishReason

@@ -6,7 +6,8 @@ come as ``response.function_call_arguments.delta`` (``mcp_call_arguments``,
 ``custom_tool_call_input``) and end with the matching ``*.done`` event, which
 repeats them whole, or with ``response.output_item.done``. A custom tool's
 input is free text (:class:`TextInput`). Text is ``response.output_text.delta``
-(or, from some servers, only ``.done``); ``response.completed``,
+(or, from some servers, only ``.done``); ``response.reasoning_summary_text.delta``
+and ``response.reasoning_text.delta`` are reasoning; ``response.completed``,
 ``.incomplete`` and ``.failed`` finish the choice (always 0), after a
 ``Usage`` of the response's ``usage`` and, for a failure, a ``ProviderError``
 of its ``error`` (unless an ``error`` event said it already). A refusal is
@@ -49,6 +50,10 @@ _TEXT: Final = {
     "response.refusal.delta": (True, "refusal"),
     "response.refusal.done": (False, "refusal"),
 }
+#: Reasoning text (a summary, or the raw text from open models): never content.
+_REASONING: Final = frozenset(
+    {"response.reasoning_summary_text.delta", "response.reasoning_text.delta"}
+)
 
 
 class ResponsesReader(Reader):
@@ -75,6 +80,10 @@ class ResponsesReader(Reader):
                 table.feed_args(call, delta)
         elif kind in _TEXT:
             self._text(event, kind)
+        elif kind in _REASONING:
+            delta = event.get("delta")
+            if delta and isinstance(delta, str):
+                table.reasoning(0, delta)
         elif kind == "response.output_item.added":
             item = self.fields.with_extra(event.get("item"))
             if item.get("type") in _CALLS:

@@ -35,6 +35,7 @@ from .._events import (
     Finish,
     JsonEvent,
     ProviderError,
+    ReasoningDelta,
     ToolArgumentsDelta,
     ToolCallDone,
     ToolCallError,
@@ -387,6 +388,10 @@ class CallTable:
     def content(self, number: int, text: Any) -> None:
         """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""
         self.out.append(ContentDelta(number, text))
+
+    def reasoning(self, number: int, text: str) -> None:
+        """Reasoning (thinking) text: its own event, never content."""
+        self.out.append(ReasoningDelta(number, text))
 
     def feed_args(self, call: Call, text: Any) -> None:
         """One fragment of a call's arguments."""

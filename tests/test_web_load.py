@@ -74,7 +74,8 @@ def test_many_clients_frozen_and_dropping_lose_nothing_and_memory_stays_bounded(
     assert all(c.received < min(p.received for p in clients if p not in frozen) for c in frozen)
     # The replay log holds every message: a resume gets exactly what was missed.
     assert dropped and all(c.connections == 2 and c.duplicates == 0 and c.snapshots == 0
-                           for c in dropped)
+                           for c in dropped), [
+        (c.drop_at, c.connections, c.duplicates, c.snapshots, c.received) for c in dropped]
     largest_frame = max(len(f) for ch in hub.channels() for f in ch.log.since(0) or [])
     for channel in hub.channels():
         assert channel.finished and not channel.clients

@@ -596,18 +596,15 @@ def stream_events(
         format: the wire format of raw body bytes (``"chat"``, ``"anthropic"``...).
 
     Returns:
-        The events in stream order (content, its JSON and validation events,
+        The events in stream order (content and its JSON and validation events,
         tool calls, :class:`RefusalDelta`, :class:`ReasoningDelta`, :class:`Usage`,
-        :class:`ProviderError`,
-        :class:`Finish`; :class:`Truncated` for a choice cut or never finished),
-        as an iterator that is also a context manager:
-        ``with stream_events(...) as events:`` closes the source however the
-        block ends (the module docstring says when a bare loop closes it).
+        :class:`ProviderError`, :class:`Finish`; :class:`Truncated` for a choice cut
+        or never finished) as an iterator, and a context manager that closes the
+        source however its block ends (the module docstring says when a loop does).
 
     Raises:
-        ParseError: the content is not the JSON it should be (``content of
-            choice N: ...``). pydantic.ValidationError: it does not validate.
-        StreamTimeout: see ``idle_timeout``. StreamError: from a raw response.
+        ParseError: the content is not the JSON it should be (``content of choice N:``);
+            pydantic.ValidationError: it does not validate; StreamTimeout; StreamError.
     """
     idle_timeout = check_seconds("idle_timeout", idle_timeout)
     wire = _raw_io.is_wire(source, format)

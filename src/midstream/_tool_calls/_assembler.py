@@ -117,16 +117,8 @@ class ToolCallAssembler:
                 name, keeping a model given for it). None (the default): no
                 validation, any name.
             format: ``"auto"`` (default) tells the format of each event by its
-                shape: a ``choices`` field is a Chat Completions chunk, a
-                ``type`` starting with ``response.`` a Responses event, an
-                Anthropic event type (or a ``chunk`` wrapper) an Anthropic
-                event, ``candidates`` a Gemini chunk, a ``response.*`` type with
-                an ``event_id`` an OpenAI Realtime event, a single
-                ``messageStart``/``contentBlock*``/``messageStop``/``metadata``
-                key a Bedrock ConverseStream event, ``message`` with ``done`` an
-                Ollama line, a Cohere v2 event type (``content-delta``,
-                ``tool-call-start``...) a Cohere event; anything else is
-                ignored. A format's name (``"chat"``, ``"realtime"``,
+                shape (each reader of ``_readers.READERS`` is asked in turn; an
+                event of no known format is ignored). A format's name (``"chat"``, ``"realtime"``,
                 ``"responses"``, ``"anthropic"``, ``"gemini"``, ``"bedrock"``,
                 ``"ollama"``, ``"cohere"``) reads every event as that format.
             max_arguments_length: the longest arguments text of one call; a

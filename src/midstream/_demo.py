@@ -262,24 +262,39 @@ class ChatView:
         v = self.view
         t = time.perf_counter() - self.start
         if isinstance(ev, ContentDelta):
-            if ev.choice != 0 or not isinstance(ev.text, str):
-                return
-            if self.mode is None:
-                head = ev.text.lstrip()
-                if not head:
-                    return
-                self.mode = "json" if head[0] in "{[" else "text"
-                if self.mode == "text":
-                    self.out.write(head)
-                    self.out.flush()
-                    return
-            if self.mode == "text":
-                self.out.write(ev.text)
-                self.out.flush()
+            if ev.choice == 0 and isinstance(ev.text, str):
+                self._content(ev.text)
         elif isinstance(ev, (ValueStart, StringDelta, ValueDone)):
             if self.mode == "json" or self.mode is None:
                 v.handle(t, ev)
-        elif isinstance(ev, FieldInvalid):
+        elif isinstance(ev, RefusalDelta):
+            if ev.choice == 0:
+                self._refusal(ev.text)
+        else:
+            self._note(ev)
+
+    def _content(self, text: str) -> None:
+        if self.mode is None:
+            head = text.lstrip()
+            if not head:
+                return
+            self.mode = "json" if head[0] in "{[" else "text"
+            text = head
+        if self.mode == "text":
+            self.out.write(text)
+            self.out.flush()
+
+    def _refusal(self, text: str) -> None:
+        if self.mode != "refusal":  # the answer is a refusal: no content will come
+            self.mode = "refusal"
+            self.out.write(f"{self.view.YELLOW}[refused]{self.view.RESET} ")
+        self.out.write(text)
+        self.out.flush()
+
+    def _note(self, ev: Event) -> None:
+        """A line about a field, a tool call or the stream's end."""
+        v = self.view
+        if isinstance(ev, FieldInvalid):
             msgs = "; ".join(str(e.get("msg", e)) for e in ev.errors)
             v.note(len(ev.path), f"✗ {_dotted(ev.path)}: {msgs}", v.RED)
         elif isinstance(ev, ToolCallStart):
@@ -291,14 +306,6 @@ class ChatView:
         elif isinstance(ev, Truncated):
             why = ev.reason or "the stream stopped without finishing"
             v.note(0, f"[cut off: {why}]", v.YELLOW)
-        elif isinstance(ev, RefusalDelta):
-            if ev.choice != 0:
-                return
-            if self.mode != "refusal":  # the answer is a refusal: no content will come
-                self.mode = "refusal"
-                self.out.write(f"{v.YELLOW}[refused]{v.RESET} ")
-            self.out.write(ev.text)
-            self.out.flush()
         elif isinstance(ev, ProviderError):
             v.note(0, f"[provider error: {ev.message or ev.type or ev.code}]", v.RED)
 

@@ -644,7 +644,8 @@ def stream_events(
     if wire:
         # The response manager is entered by the generator: nothing to close before it runs.
         return EventIterator(
-            _raw_io.stream(pipeline, source, idle_timeout, _drive_closing), _Ending()
+            _raw_io.stream(pipeline, source, idle_timeout, _drive_closing, format or "auto"),
+            _Ending(),
         )
     if not _is_manager(source):
         ending = _Ending(source)
@@ -701,7 +702,8 @@ def astream_events(
     )
     if wire:
         return AsyncEventIterator(
-            _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing), _Ending()
+            _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing,
+                            format or "auto"), _Ending()
         )
     if _is_amanager(source):
         return AsyncEventIterator(_amanaged(pipeline, source, idle_timeout), _Ending())

@@ -30,6 +30,7 @@ its content type, the wire format, and its first non-blank byte.
 
 from __future__ import annotations
 
+import codecs
 from typing import Any, Final, Literal
 
 from jiter import from_json
@@ -165,6 +166,23 @@ def _decode(data: bytes, what: str, offset: int, line: int, column: int) -> dict
     return value
 
 
+def _cut_off(data: bytes) -> bool:
+    """Whether ``data`` is the beginning of a JSON value, cut (maybe inside a character)."""
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(data)
+    except UnicodeDecodeError:
+        return False
+    core: JsonCore[object] = JsonCore()
+    try:
+        core.feed(text)
+        core.close()
+    except IncompleteJsonError:
+        return True
+    except ParseError:
+        return False
+    return False
+
+
 def _too_big(what: str, limit: int, unit: str, offset: int, line: int, column: int) -> ParseError:
     msg = limit_message(f"{what} is longer", "max_event_size", limit, unit)
     return LimitExceededError(ErrorKind.SIZE_LIMIT, msg, offset, line, column, unit="byte")
@@ -222,8 +240,8 @@ class NDJSONFrames:
                 self._partial.append(rest)
                 self._partial_len += len(rest)
                 if self._partial_len > self._max:
-                    raise _too_big(f"line {self._line}", self._max, "bytes", self._offset,
-                                   self._line, 1)
+                    raise _too_big(f"line {self._line} of the body", self._max, "bytes",
+                                   self._offset, self._line, 1)
         except ParseError as exc:
             if not out:
                 raise
@@ -240,13 +258,16 @@ class NDJSONFrames:
         out: list[dict[str, Any]] = []
         try:
             self._take(line, out)
-        except IncompleteJsonError:
+        except ParseError:
+            if not _cut_off(line):
+                raise
             self.cut_short = len(line)  # the body stopped inside this line
         return out
 
     def _take(self, line: bytes, out: list[dict[str, Any]]) -> None:
         if len(line) > self._max:
-            raise _too_big(f"line {self._line}", self._max, "bytes", self._offset, self._line, 1)
+            raise _too_big(f"line {self._line} of the body", self._max, "bytes", self._offset,
+                           self._line, 1)
         if self._offset == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = b"   " + line[3:]  # the BOM, as blanks: offsets still count its bytes
         if line.strip(b" \t\r"):

@@ -402,3 +402,10 @@ def test_an_httpx_response_framed_by_its_content_type(
     srv.reset()
     with pytest.raises(StreamError, match="not an event stream"):
         _over_http(srv, "application/json", array, format="chat")  # SSE only: an error body
+
+
+def test_blank_bytes_before_the_body_are_bounded() -> None:
+    reader = WireReader(_pipeline(), 8)
+    reader.feed(b"\n\n\n")
+    with pytest.raises(LimitExceededError, match="blank lines before the body"):
+        reader.feed(b"\r\n" * 4)

@@ -602,10 +602,12 @@ def stream_events(
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
         idle_timeout: seconds to wait for each event before raising
             :class:`StreamTimeout` (the source is closed first).
-        format: ``"chat"``, ``"responses"`` or ``"anthropic"``: ``source``
-            yields the raw bytes of an SSE body in that wire format. Not needed
+        format: ``"chat"``, ``"responses"``, ``"anthropic"`` (or another
+            format of the reader table): ``source`` yields the raw bytes of a
+            body in that wire format: SSE, or NDJSON for a format that streams
+            it (``"ollama"``), or SSE or a JSON array (``"gemini"``). Not needed
             for an SDK or httpx response (every format is told apart by its
-            events).
+            events, the framing by the content type).
 
     Yields:
         :class:`ContentDelta`, :class:`ToolCallStart`,

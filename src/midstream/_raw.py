@@ -26,9 +26,10 @@ from typing import Any, Final
 
 from jiter import from_json
 
-from ._errors import ErrorKind, JsonSyntaxError, StreamError
+from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, StreamError
 from ._events import Event, ServerSentEvent
 from ._framing import JsonArrayFrames, NDJSONFrames, choose_framing, open_framing
+from ._json_messages import limit_message
 from ._pipeline import ProviderPipeline
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEFrames, _loads
 from ._tool_calls._readers import READERS
@@ -101,6 +102,12 @@ def _not_sse(head: bytes) -> StreamError:
     )
 
 
+def _blank_body(size: int, limit: int) -> LimitExceededError:
+    msg = limit_message("the blank lines before the body's first event are longer",
+                        "max_event_size", limit, "bytes")
+    return LimitExceededError(ErrorKind.SIZE_LIMIT, msg, size, 1, 1, unit="byte")
+
+
 # --- the loop, sans-I/O --------------------------------------------------------------------
 
 
@@ -164,6 +171,8 @@ class WireReader:
             head = chunk.lstrip()
             if not head:
                 self._lead += chunk  # blank lines: they tell nothing yet
+                if len(self._lead) > self._max_event_size:
+                    raise _blank_body(len(self._lead), self._max_event_size)
                 return []
             if self._lead:
                 chunk = self._lead + chunk

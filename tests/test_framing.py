@@ -8,6 +8,7 @@ HTTP response) with the formats that have readers.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -24,6 +25,7 @@ from midstream import (
     JsonSyntaxError,
     LimitExceededError,
     StreamError,
+    astream_events,
     stream_events,
 )
 from midstream._framing import (
@@ -164,6 +166,10 @@ def test_errors_say_the_line_and_column_of_the_body() -> None:
     assert "element 1 of the JSON array" in str(info.value)
     assert (info.value.line, info.value.column) == (4, 10)
     assert body[info.value.offset:].startswith(b"oops")
+    body = b'[{"a": 1}\n, {"b":\n "\xc3\xa9\xff"}]'  # not UTF-8, inside an element
+    with pytest.raises(JsonSyntaxError, match="Invalid UTF-8") as info:
+        _frames(JsonArrayFrames, [body])
+    assert (info.value.offset, info.value.line, info.value.column) == (22, 3, 4)
 
 
 def test_a_last_line_without_newline_counts_a_cut_one_does_not() -> None:
@@ -402,6 +408,30 @@ def test_an_httpx_response_framed_by_its_content_type(
     srv.reset()
     with pytest.raises(StreamError, match="not an event stream"):
         _over_http(srv, "application/json", array, format="chat")  # SSE only: an error body
+
+
+@pytest.mark.shared
+def test_an_async_httpx_response_with_a_json_array_or_an_error_body(
+    srv: RecordingServer, corpus: dict[str, Any]
+) -> None:
+    httpx = pytest.importorskip("httpx")
+    stream = corpus[_SIDS[0]]
+    expected = list(stream_events(stream["events"]))
+    array = ("[" + "\n,\r\n".join(_dump(e, 2) for e in stream["events"]) + "]").encode()
+
+    async def events(body: bytes) -> list[Any]:
+        srv.reset()
+        srv.content_type = "application/json"
+        srv.script = [b"\n", *split_at(body, range(0, len(body), 31))]
+        async with httpx.AsyncClient() as client, client.stream(
+            "POST", srv.url + "/v1/chat/completions", json={"model": "x"}
+        ) as response:
+            return [ev async for ev in astream_events(response)]
+
+    assert asyncio.run(events(array)) == expected
+    with pytest.raises(StreamError, match="Quota exceeded") as info:
+        asyncio.run(events(b'{"error": {"code": 429, "message": "Quota exceeded"}}'))
+    assert info.value.status == 200
 
 
 def test_blank_bytes_before_the_body_are_bounded() -> None:

@@ -342,8 +342,9 @@ class JsonArrayFrames:
         try:
             self._read(text, out)
             if bad_utf8 is not None:
-                raise type(bad_utf8)(bad_utf8.kind, bad_utf8.msg, bad_utf8.offset, self._line,
-                                     self._column, unit="byte")
+                line, column = self._here()
+                raise type(bad_utf8)(bad_utf8.kind, bad_utf8.msg, bad_utf8.offset, line, column,
+                                     unit="byte")
         except ParseError as exc:
             if not out:
                 raise
@@ -423,6 +424,17 @@ class JsonArrayFrames:
             else:
                 self._column += len(element)
         return i + used
+
+    def _here(self) -> tuple[int, int]:
+        """The line and column after the text read so far (inside an element too)."""
+        if self._core is None:
+            return self._line, self._column
+        _at, line, column = self._start
+        text = "".join(self._parts)
+        newlines = text.count("\n")
+        if newlines:
+            return line + newlines, len(text) - text.rfind("\n")
+        return line, column + len(text)
 
     def _byte(self, at: int) -> int:
         """The body's byte offset of character ``at`` (absolute, in the current text)."""

@@ -318,6 +318,36 @@ def corpus() -> dict[str, dict[str, Any]]:
     return load_corpus(shared_path("corpus", "real"))
 
 
+def _readers() -> Any:
+    from midstream._tool_calls._readers import READERS
+
+    return READERS
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not {"ollama", "gemini"} <= set(_readers()),
+                    reason="the ollama and gemini readers come with issue 18's format lanes")
+def test_ollama_and_gemini_bodies_through_stream_events() -> None:
+    """``format=`` says the framing of plain bytes: NDJSON for Ollama, SSE or an array for Gemini."""
+    for stream in _streams("ollama_chat.jsonl"):
+        body = b"".join(json.dumps(e).encode() + b"\n" for e in stream["events"])
+        expected = list(stream_events(stream["events"]))
+        got = list(stream_events(iter(split_at(body, range(0, len(body), 7))), format="ollama"))
+        assert got == expected, stream["id"]
+    for stream in _streams("google_generate_content.jsonl"):
+        notes = stream["notes"]
+        if "transport=JSON-array stream" in notes:
+            body = ("[" + "\n,\r\n".join(_dump(e, 2) for e in stream["events"]) + "]").encode()
+        elif "transport=SSE" in notes:
+            body = b"".join(b"data: " + json.dumps(e).encode() + b"\r\n\r\n"
+                            for e in stream["events"])
+        else:
+            continue
+        expected = list(stream_events(stream["events"]))
+        got = list(stream_events(iter(split_at(body, range(0, len(body), 5))), format="gemini"))
+        assert repr(got) == repr(expected), stream["id"]  # repr: errors inside events compare
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("sid", _SIDS)
 def test_recorded_streams_as_ndjson_and_as_an_array_give_the_sse_events(

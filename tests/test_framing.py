@@ -328,7 +328,7 @@ def _readers() -> Any:
 @pytest.mark.skipif(not {"ollama", "gemini"} <= set(_readers()),
                     reason="the ollama and gemini readers come with issue 18's format lanes")
 def test_ollama_and_gemini_bodies_through_stream_events() -> None:
-    """``format=`` says the framing of plain bytes: NDJSON for Ollama, SSE or an array for Gemini."""
+    """``format=`` tells the framing of bytes: NDJSON for Ollama, SSE or an array for Gemini."""
     for stream in _streams("ollama_chat.jsonl"):
         body = b"".join(json.dumps(e).encode() + b"\n" for e in stream["events"])
         expected = list(stream_events(stream["events"]))

@@ -42,6 +42,7 @@ COMPILED_MODULES = (
     "midstream/_json_core.py",
     "midstream/_json_stream.py",
     "midstream/_sse.py",
+    "midstream/_framing.py",
     "midstream/_raw.py",
 )
 #: Packages whose every module is compiled but the ``__init__`` (which only

@@ -470,6 +470,119 @@ def test_sse_input_without_events_is_bad_input_not_a_cut_stream(stdin: bytes, sh
     assert proc.stdout == b""  # no Truncated: there was no stream to cut
 
 
+# --- sse: other framings and --format ------------------------------------------------------------
+
+
+def _chat_line(text: str | None = None, finish: str | None = None) -> bytes:
+    delta = {"content": text} if text is not None else {}
+    chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return json.dumps(chunk).encode() + b"\n"
+
+
+def test_sse_ndjson_streams_each_line_before_stdin_closes() -> None:
+    cli = Cli("sse", "--ndjson")
+    cli.send(b"\r\n" + _chat_line("Hel"))
+    assert cli.event() == {"type": "ContentDelta", "choice": 0, "text": "Hel"}
+    cli.send(_chat_line("lo") + _chat_line(finish="stop").rstrip(b"\n"))  # no last newline
+    rest, err, rc = cli.finish()
+    assert rc == 0, err
+    assert events_of(rest) == [{"type": "ContentDelta", "choice": 0, "text": "lo"},
+                               {"type": "Finish", "choice": 0, "reason": "stop"}]
+
+
+def test_sse_reads_a_json_array_body_as_it_arrives() -> None:
+    chunks = [json.loads(_chat_line(t)) for t in ("Hel", "lo")] + [
+        json.loads(_chat_line(finish="stop"))]
+    body = ("[" + "\n,\r\n".join(json.dumps(c, indent=2) for c in chunks) + "]").encode()
+    cli = Cli("sse")  # no --format: the "[" tells
+    cut = body.index(b"\n,") + 1
+    cli.send(body[:cut])
+    assert cli.event() == {"type": "ContentDelta", "choice": 0, "text": "Hel"}
+    cli.send(body[cut:])
+    rest, err, rc = cli.finish()
+    assert rc == 0, err
+    assert events_of(rest) == _as_json_lines(list(stream_events(chunks)))[1:]
+
+
+def test_sse_ndjson_errors_and_exit_statuses() -> None:
+    bad = run("sse", "--ndjson", stdin=_chat_line("a") + b'{"choices": [}\n')
+    assert bad.returncode == 1
+    assert "line 2 of the body: " in bad.stderr.decode()
+    assert "(byte " in bad.stderr.decode()
+    assert events_of(bad.stdout.decode().splitlines()) == [
+        {"type": "ContentDelta", "choice": 0, "text": "a"}]  # what came first stands
+    error = run("sse", "--ndjson", stdin=_chat_line("a") + b'{"error": "model not found"}\n')
+    assert error.returncode == 4 and "model not found" in error.stderr.decode()
+    cut = run("sse", "--ndjson", stdin=_chat_line("a") + b'{"choices": [{"ind')
+    assert cut.returncode == 3
+    assert events_of(cut.stdout.decode().splitlines())[-1]["type"] == "Truncated"
+    for stdin in (b"", b"\n\n"):
+        empty = run("sse", "--ndjson", stdin=stdin)
+        assert empty.returncode == 1 and "no JSON lines found" in empty.stderr.decode()
+    # an SSE format keeps refusing JSON Lines as no event stream at all
+    sse_only = run("sse", "--format", "chat", stdin=_chat_line("a"))
+    assert sse_only.returncode == 1
+    assert "no server-sent events found" in sse_only.stderr.decode()
+
+
+def test_sse_format_choices_come_from_the_reader_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from midstream._tool_calls._readers import READERS
+
+    assert run("sse", "--format", "nope").returncode == 2
+    with pytest.raises(SystemExit):
+        main(["sse", "--help"])
+    out = capsys.readouterr().out
+    assert f"formats: {', '.join(['auto', *READERS])}." in out
+    monkeypatch.setitem(READERS, "newformat", READERS["chat"])
+    args = cli_module.build_parser().parse_args(["sse", "--format", "newformat"])
+    assert args.format == "newformat"
+    # the format reaches the pipeline: a Responses event is not Chat Completions
+    line = json.dumps({"type": "response.output_text.delta", "item_id": "m", "output_index": 0,
+                       "content_index": 0, "delta": "hi"}).encode() + b"\n"
+    auto = run("sse", "--ndjson", stdin=line)
+    assert events_of(auto.stdout.decode().splitlines())[0]["text"] == "hi"
+    chat = run("sse", "--ndjson", "--format", "chat", stdin=line)
+    assert not any(ev["type"] == "ContentDelta" for ev in
+                   events_of(chat.stdout.decode().splitlines()))
+
+
+def _formats() -> Any:
+    from midstream._tool_calls._readers import READERS
+
+    return READERS
+
+
+# These two run once the format lanes of issue 18 have merged their readers.
+@pytest.mark.shared
+@pytest.mark.skipif("ollama" not in _formats(), reason="no ollama reader yet (issue 18)")
+def test_sse_format_ollama_reads_ollama_ndjson() -> None:
+    path = shared_path("corpus", "real", "ollama_chat.jsonl")
+    for line in path.read_text("utf-8").splitlines():
+        stream = json.loads(line)
+        body = b"".join(json.dumps(e).encode() + b"\n" for e in stream["events"])
+        proc = run("sse", "--format", "ollama", stdin=body)
+        expected = _as_json_lines(list(stream_events(stream["events"])))
+        assert events_of(proc.stdout.decode().splitlines()) == expected, stream["id"]
+
+
+@pytest.mark.shared
+@pytest.mark.skipif("gemini" not in _formats(), reason="no gemini reader yet (issue 18)")
+def test_sse_reads_gemini_json_array_streams_without_format() -> None:
+    path = shared_path("corpus", "real", "google_generate_content.jsonl")
+    for line in path.read_text("utf-8").splitlines():
+        stream = json.loads(line)
+        if "transport=JSON-array stream" not in stream["notes"]:
+            continue
+        body = ("[" + "\n,\r\n".join(json.dumps(e, indent=2) for e in stream["events"])
+                + "]").encode()
+        expected = _as_json_lines(list(stream_events(stream["events"])))
+        for args in (["sse"], ["sse", "--format", "gemini"]):
+            proc = run(*args, stdin=body)
+            assert events_of(proc.stdout.decode().splitlines()) == expected, stream["id"]
+
+
 # --- code --------------------------------------------------------------------------------------
 
 MARKDOWN = [

@@ -267,7 +267,7 @@ def test_stream_error_keeps_its_fields_through_pickle() -> None:
 
 def test_format_is_checked_and_bytes_are_required() -> None:
     with pytest.raises(ValueError, match="format must be one of"):
-        stream_events([b""], format="gemini")
+        stream_events([b""], format="nope")  # a name no reader has
     with pytest.raises(TypeError, match="bytes of the HTTP body"):
         list(stream_events([{"choices": []}], format="chat"))
 

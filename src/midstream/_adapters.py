@@ -593,7 +593,8 @@ def stream_events(
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
         idle_timeout: seconds to wait for each event before raising
             :class:`StreamTimeout` (the source is closed first).
-        format: the wire format of raw body bytes (``"chat"``, ``"anthropic"``...).
+        format: the wire format of raw body bytes (``"chat"``, ``"anthropic"``...):
+            SSE, NDJSON for ``"ollama"``, SSE or a JSON array for ``"gemini"``.
 
     Returns:
         The events in stream order (content and its JSON and validation events,
@@ -612,7 +613,8 @@ def stream_events(
     if wire:
         # The response manager is entered by the generator: nothing to close before it runs.
         return EventIterator(
-            _raw_io.stream(pipeline, source, idle_timeout, _drive_closing), _Ending()
+            _raw_io.stream(pipeline, source, idle_timeout, _drive_closing, format or "auto"),
+            _Ending(),
         )
     if not _is_manager(source):
         ending = _Ending(source)
@@ -666,7 +668,8 @@ def astream_events(
     pipeline = _pipeline(model, json, tools, choice, idle_timeout, format)
     if wire:
         return AsyncEventIterator(
-            _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing), _Ending()
+            _raw_io.astream(pipeline, source, idle_timeout, _adrive_closing,
+                            format or "auto"), _Ending()
         )
     if _is_amanager(source):
         return AsyncEventIterator(_amanaged(pipeline, source, idle_timeout), _Ending())

@@ -255,14 +255,22 @@ def _json_mode(value: str) -> bool | None:
 _HEAD: Final = 60
 
 
-def _no_events(head: bytes) -> str:
-    """The message for an input that holds no server-sent event."""
-    if not head:
-        return "no server-sent events found: the input is empty"
-    return (
-        "no server-sent events found (no 'data:' line) in the input, which begins"
-        f" {head.decode('utf-8', 'replace')!r}"
+def _no_events(head: bytes, framing: str | None = None) -> str:
+    """The message for an input that holds no event (``framing``: how it was read)."""
+    what = {"ndjson": "no JSON lines", "json-array": "no event in the JSON array"}.get(
+        framing or "", "no server-sent events"
     )
+    if not head:
+        return f"{what} found: the input is empty"
+    why = " (no 'data:' line)" if what == "no server-sent events" else ""
+    return f"{what} found{why} in the input, which begins {head.decode('utf-8', 'replace')!r}"
+
+
+def _format_choices() -> tuple[str, ...]:
+    """``--format`` values: auto, then every wire format the assembler has a reader for."""
+    from ._tool_calls._readers import READERS
+
+    return ("auto", *READERS)
 
 
 def _cmd_sse(args: argparse.Namespace) -> int:
@@ -274,9 +282,10 @@ def _cmd_sse(args: argparse.Namespace) -> int:
     out = _Out(sys.stdout)
     keep = _selector(args.select)
     pipeline = ProviderPipeline(model=None, json=_json_mode(args.json), tools=None, choice=0,
-                                keep_text=False)
-    # the raw-response path of stream_events(): SSE frames, one JSON decode per event
-    reader = WireReader(pipeline)
+                                keep_text=False, format=args.format)
+    # the raw-response path of stream_events(): SSE frames (or NDJSON lines, or the
+    # elements of a JSON array), one JSON decode per event
+    reader = WireReader(pipeline, format=args.format, framing="ndjson" if args.ndjson else None)
     truncated: list[Truncated] = []
 
     def handle(events: list[Any]) -> None:
@@ -290,20 +299,24 @@ def _cmd_sse(args: argparse.Namespace) -> int:
                 )
 
     head = b""  # how the input begins, to show when it holds no event at all
+    said = "ndjson" if args.ndjson else None
     try:
         for data in _read_stdin():
             if len(head) < _HEAD:
                 head += data[: _HEAD - len(head)]
             handle(reader.feed(data))
+        if reader.framing not in ("sse", None):
+            handle(reader.close())  # a last NDJSON line may end without its newline
         if not reader.events_read:
             # Not a stream that ended early: there was no stream. Say what came instead.
-            raise _Fail(EXIT_BAD_INPUT, _no_events(head))
-        handle(reader.close())
+            raise _Fail(EXIT_BAD_INPUT, _no_events(head, reader.framing or said))
+        if reader.framing in ("sse", None):
+            handle(reader.close())
     except ParseError as exc:
         raise _Fail(EXIT_BAD_INPUT, str(exc)) from None
     except StreamError as exc:
         if not reader.events_read:  # a JSON or HTML body: no event stream at all
-            raise _Fail(EXIT_BAD_INPUT, _no_events(head)) from None
+            raise _Fail(EXIT_BAD_INPUT, _no_events(head, reader.framing or said)) from None
         # An error event: the raw path raises it (as the SDKs do); the output says it
         # as the event it is, the same as when a pipeline reports a failed response.
         handle([ProviderError(exc.type, exc.code, exc.message)])
@@ -534,20 +547,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_json)
 
+    formats = _format_choices()
     p = sub.add_parser(
         "sse",
-        help="an OpenAI-compatible SSE stream on stdin -> content, tool calls, fields",
+        help="a provider's streamed response on stdin -> content, tool calls, fields",
         description=(
-            "Read a raw server-sent event stream from standard input (for example"
-            " `curl -N` output from any OpenAI-compatible server): Chat Completions,"
-            " the Responses API, or Anthropic Messages. Write, as JSON Lines the moment"
-            " they happen: ContentDelta, ToolCallStart, ToolArgumentsDelta, ToolCallDone,"
-            " ToolCallError, Finish, the JSON events of the content when it is JSON, and"
-            " Truncated when the stream ended before its output was complete (exit 3)."
+            "Read a provider's raw streamed response body from standard input (for"
+            " example `curl -N` output): a server-sent event stream (Chat Completions,"
+            " the Responses API, Anthropic Messages, and every format of --format),"
+            " NDJSON (Ollama's /api/chat: one JSON object per line, with --format"
+            " ollama or --ndjson), or Gemini's JSON-array stream (a body that begins"
+            " with '['). Write, as JSON Lines the moment they happen: ContentDelta,"
+            " ToolCallStart, ToolArgumentsDelta, ToolCallDone, ToolCallError, Finish,"
+            " the JSON events of the content when it is JSON, and Truncated when the"
+            " stream ended before its output was complete (exit 3)."
         ),
-        epilog=_EPILOG,
+        epilog=_EPILOG + f"\nformats: {', '.join(formats)}.",
         formatter_class=fmt,
     )
+    p.add_argument("--format", choices=formats, default="auto", metavar="NAME",
+                   help="the wire format (default auto: told by each event)")
+    p.add_argument("--ndjson", action="store_true",
+                   help="the input is NDJSON, one event object per line (the default"
+                   " for --format ollama)")
     p.add_argument("--select", action="append", metavar="PATTERN",
                    help="only the content's JSON events at paths matching PATTERN"
                    " (other events pass); repeatable")

@@ -26,15 +26,19 @@ from typing import Any, Final
 
 from jiter import from_json
 
-from ._errors import ErrorKind, JsonSyntaxError, StreamError
+from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, StreamError
 from ._events import Event, ServerSentEvent
+from ._framing import JsonArrayFrames, NDJSONFrames, choose_framing, open_framing
+from ._json_messages import limit_message
 from ._pipeline import ProviderPipeline
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEFrames, _loads
+from ._tool_calls._readers import READERS
 
 __all__ = ["FORMATS", "WireReader", "body_error", "provider_error"]
 
-#: The wire formats ``format=`` names (the assembler's names for them).
-FORMATS: Final = ("chat", "responses", "anthropic")
+#: The wire formats ``format=`` names: the assembler's names for them, so a
+#: format's reader module makes it one here too.
+FORMATS: Final = tuple(READERS)
 
 #: How much of a failed or non-SSE body goes into its message.
 _ERROR_BODY_LIMIT: Final = 64 * 1024
@@ -98,22 +102,55 @@ def _not_sse(head: bytes) -> StreamError:
     )
 
 
+def _blank_body(size: int, limit: int) -> LimitExceededError:
+    msg = limit_message("the blank lines before the body's first event are longer",
+                        "max_event_size", limit, "bytes")
+    return LimitExceededError(ErrorKind.SIZE_LIMIT, msg, size, 1, 1, unit="byte")
+
+
 # --- the loop, sans-I/O --------------------------------------------------------------------
 
 
 class WireReader:
     """Bytes of an SSE body in, midstream events out (``feed``/``close``, no I/O).
 
+    A body that is not SSE (NDJSON, a JSON array of events: see
+    :mod:`midstream._framing`) is read by its framer instead, chosen at the
+    first non-blank byte from ``framing``, ``media_type`` and ``format``.
+
     Args:
         pipeline: where the decoded events go.
-        max_event_size: the most bytes one SSE event block may take.
+        max_event_size: the most bytes one SSE event block (or NDJSON line,
+            or characters of one array element) may take.
+        format: the wire format (``"auto"`` or a key of ``READERS``): says
+            which framings its body may have.
+        media_type: the response's content type, without parameters.
+        framing: ``"sse"``, ``"ndjson"`` or ``"json-array"`` when the caller
+            knows it (the CLI's ``--ndjson``).
     """
 
-    def __init__(self, pipeline: ProviderPipeline, max_event_size: int = DEFAULT_MAX_EVENT_SIZE):
+    def __init__(
+        self,
+        pipeline: ProviderPipeline,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        *,
+        format: str = "auto",
+        media_type: str = "",
+        framing: str | None = None,
+    ):
         self._frames = SSEFrames(max_event_size)
         self._pipeline = pipeline
         self._feed_payload = pipeline.feed
-        self._sniffed = False
+        self._sniffed = False  # True once the body is SSE: then only the hot path below runs
+        # Not SSE (NDJSON, a JSON array): chosen by _framing from these, read by its framer
+        self._format = format
+        self._media_type = media_type
+        self._framing = framing
+        self._max_event_size = max_event_size
+        self._lead = b""  # blank bytes before the first that tells the framing
+        self._body: NDJSONFrames | JsonArrayFrames | None = None
+        #: how the body is framed: "sse", "ndjson", "json-array"; None until its first byte
+        self.framing: str | None = None
         self.received_bytes = 0
         #: events decoded so far (the number of the failing one, in errors)
         self.events_read = 0
@@ -133,13 +170,25 @@ class WireReader:
         chunk: bytes = data if type(data) is bytes else self._bytes(data)
         self.received_bytes += len(chunk)
         if not self._sniffed:
+            if self._body is not None:  # framed otherwise: the SSE path is never taken
+                return self._feed_framed(self._body.feed(chunk))
             head = chunk.lstrip()
             if not head:
-                self._frames.feed(chunk)  # blank lines: they dispatch nothing
+                self._lead += chunk  # blank lines: they tell nothing yet
+                if len(self._lead) > self._max_event_size:
+                    raise _blank_body(len(self._lead), self._max_event_size)
                 return []
-            self._sniffed = True
-            if head[0] in b"{[<":
+            if self._lead:
+                chunk = self._lead + chunk
+                self._lead = b""
+            framing = choose_framing(head, self._format, self._media_type, self._framing)
+            if framing is None:
                 raise _not_sse(head)
+            self.framing = framing
+            if framing != "sse":
+                self._body = open_framing(framing, self._max_event_size)
+                return self._feed_framed(self._body.feed(chunk))
+            self._sniffed = True
         frames = self._frames.feed(chunk)
         if not frames:
             return []
@@ -167,7 +216,25 @@ class WireReader:
         """The end of the body: the pipeline's last events (``Truncated`` if unfinished)."""
         if self._failed is not None:
             raise self._failed
+        if self._body is not None:
+            out = self._feed_framed(self._body.close())
+            return out + self._pipeline.close()
         return self._pipeline.close()
+
+    def _feed_framed(self, payloads: list[dict[str, Any]]) -> list[Event]:
+        """The events of objects framed otherwise than SSE (decoded by the framer)."""
+        out: list[Event] = []
+        for payload in payloads:
+            self.events_read += 1
+            if "error" in payload or payload.get("type") == "error":
+                error = provider_error(payload)
+                if error is not None:
+                    if not out:
+                        raise error
+                    self._failed = error  # the events before it go out first
+                    return out
+            out += self._feed_payload(payload)
+        return out
 
     def _decode(self, kind: bytes, data: bytes) -> Any:
         self.events_read += 1

@@ -13,6 +13,7 @@ Not compiled: mypyc has no async generators.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -26,6 +27,7 @@ from typing import Any, Final
 
 from ._errors import StreamError, StreamTimeout
 from ._events import Event
+from ._framing import MEDIA_FRAMINGS, choose_framing
 from ._pipeline import ProviderPipeline
 from ._raw import FORMATS, WireReader, body_error
 
@@ -83,6 +85,33 @@ def _is_json_or_html(media_type: str) -> bool:
     return media_type.endswith(("/json", "+json")) or media_type == "text/html"
 
 
+def _may_be_array(media_type: str, format: str) -> bool:
+    """Whether an ``application/json`` body of this format may be a JSON-array stream."""
+    return MEDIA_FRAMINGS.get(media_type) == "json-array" and (
+        choose_framing(b"[", format) == "json-array"
+    )
+
+
+def _peek(chunks: Iterator[bytes]) -> bytes:
+    """The body's first bytes, up to the first non-blank one (b"" if there is none)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if head.strip():
+            break
+    return head
+
+
+async def _apeek(chunks: AsyncIterator[bytes]) -> bytes:
+    """The async twin of :func:`_peek`."""
+    head = b""
+    async for chunk in chunks:
+        head += chunk
+        if head.strip():
+            break
+    return head
+
+
 def _raw_chunks(response: Any, is_async: bool) -> Any:
     """The body as it comes off the wire: ``iter_raw`` unless it is content-encoded."""
     headers = getattr(response, "headers", None)
@@ -91,6 +120,12 @@ def _raw_chunks(response: Any, is_async: bool) -> Any:
     if is_async:
         return response.aiter_raw() if raw else response.aiter_bytes()
     return response.iter_raw() if raw else response.iter_bytes()
+
+
+async def _prepend(head: bytes, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in chunks:
+        yield chunk
 
 
 Drive = Callable[..., Iterator[Event]]
@@ -102,12 +137,16 @@ def stream(
     source: Any,
     idle_timeout: float | None,
     drive: Drive,
+    format: str = "auto",
 ) -> Generator[Event, None, None]:
     """Events from a raw source, read by ``drive`` (the adapters' ``_drive``).
 
     The manager is entered, and the response checked, at the first ``next()``.
+    An ``application/json`` body whose format may stream a JSON array (Gemini)
+    is read up to its first non-blank byte (no idle timeout there): ``[`` is
+    the stream, anything else the error body it always was.
     """
-    reader = WireReader(pipeline)
+    reader = WireReader(pipeline, format=format)
     manager = source if _is_response_manager(source) else None
     if manager is not None:
         if not hasattr(manager, "__enter__"):
@@ -124,13 +163,25 @@ def stream(
         else:
             status = int(response.status_code)
             media = _media_type(response)
-            if status >= 400 or _is_json_or_html(media):
+            reader = WireReader(pipeline, format=format, media_type=media)
+            chunks = _raw_chunks(response, False)
+            if status < 400 and _may_be_array(media, format):
+                chunks = iter(chunks)
+                head = _peek(chunks)
+                if head.lstrip()[:1] == b"[":
+                    chunks = itertools.chain((head,), chunks)
+                else:
+                    try:
+                        body = head + b"".join(chunks)
+                    finally:
+                        response.close()
+                    raise body_error(status, body, media)
+            elif status >= 400 or _is_json_or_html(media):
                 try:
                     body = response.read()
                 finally:
                     response.close()
                 raise body_error(status, body, media)
-            chunks = _raw_chunks(response, False)
             closers = (response,)
         try:
             yield from drive(
@@ -151,9 +202,10 @@ async def astream(
     source: Any,
     idle_timeout: float | None,
     drive: ADrive,
+    format: str = "auto",
 ) -> AsyncGenerator[Event, None]:
     """The async twin of :func:`stream` (``drive`` is the adapters' ``_adrive``)."""
-    reader = WireReader(pipeline)
+    reader = WireReader(pipeline, format=format)
     manager = source if _is_response_manager(source) else None
     if manager is not None:
         if not hasattr(manager, "__aenter__"):
@@ -175,13 +227,25 @@ async def astream(
         else:
             status = int(response.status_code)
             media = _media_type(response)
-            if status >= 400 or _is_json_or_html(media):
+            reader = WireReader(pipeline, format=format, media_type=media)
+            chunks = _raw_chunks(response, True)
+            if status < 400 and _may_be_array(media, format):
+                chunks = aiter(chunks)
+                head = await _apeek(chunks)
+                if head.lstrip()[:1] == b"[":
+                    chunks = _prepend(head, chunks)
+                else:
+                    try:
+                        rest = [piece async for piece in chunks]
+                    finally:
+                        await response.aclose()
+                    raise body_error(status, head + b"".join(rest), media)
+            elif status >= 400 or _is_json_or_html(media):
                 try:
                     body = await response.aread()
                 finally:
                     await response.aclose()
                 raise body_error(status, body, media)
-            chunks = _raw_chunks(response, True)
             closers = (response,)
         events = drive(reader.feed, reader.close, chunks, idle_timeout, pipeline.received, closers)
         try:

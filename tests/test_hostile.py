@@ -921,3 +921,28 @@ def test_every_limit_takes_a_whole_number_of_at_least_one(
     for wrong in (2.5, 1e6, "64"):
         with pytest.raises(TypeError):  # the compiled build words it its own way
             make(**{option: wrong})
+
+
+@pytest.mark.parametrize(
+    "item",
+    ['{"n": 12, "x": -3.5e2}', "[1, 2.5, -3, 4e5]", '{"a": [true, null, 17]}'],
+)
+def test_a_whole_document_in_one_feed_is_linear_in_its_numbers(item: str) -> None:
+    """One feed of a document with many numbers: the same work as ten feeds of its tenth.
+
+    A number read in the middle of a large chunk must not copy the rest of the
+    chunk (it did: a whole 1 MB document fed at once cost 10x per KB what 100 KB did).
+    """
+    big = "[" + ", ".join([item] * 20_000) + "]"
+    small = "[" + ", ".join([item] * 2_000) + "]"
+
+    def feed_whole(text: str) -> None:
+        parser = JsonStream()
+        parser.feed(text)
+        parser.close()
+
+    took, took_small = cpu_in_turns(
+        lambda: feed_whole(big), lambda: [feed_whole(small) for _ in range(10)], rounds=3
+    )
+    ratio = took / max(took_small, 1e-6)
+    assert ratio < 3, f"x{ratio:.1f} for one document 10x the size, fed whole"

@@ -9,7 +9,7 @@ across chunks the same way.
 
 from __future__ import annotations
 
-from typing import NoReturn, TypeVar
+from typing import Final, NoReturn, TypeVar
 
 from ._compat import mypyc_attr
 from ._errors import ErrorKind, LimitExceededError
@@ -30,6 +30,10 @@ from ._json_strings import StringReader
 __all__ = ["NumberReader"]
 
 _Out = TypeVar("_Out")
+
+#: The longest rest of a chunk that the token fast path copies to test whether
+#: the chunk ends inside the number (a cl100k token is a few characters).
+_SHORT_TAIL: Final = 32
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -55,9 +59,14 @@ class NumberReader(StringReader[_Out]):
         """Read number characters from ``pos``; complete the number if it ends here."""
         if text[pos] not in NUMBER_CHARS:
             end = pos
-        elif not (text[pos:] if pos else text).strip(NUMBER_TEXT):
+        elif (
+            len(text) - pos <= _SHORT_TAIL
+            and not (text[pos:] if pos else text).strip(NUMBER_TEXT)
+        ):
             end = len(text)  # the chunk ends inside the number, as tokens often do
         else:
+            # Not the tail of a token-sized chunk: never copy the rest of the chunk
+            # (a document fed whole would copy it once per number: quadratic).
             end = NUMBER_RUN(text, pos).end()
         number = self._take_number(text[pos:end])
         if end == len(text):

@@ -480,6 +480,48 @@ def test_sse_frames_match_the_whatwg_decoder(
     assert [(k.decode() or "message", d.decode()) for k, d in got] == expected
 
 
+#: Blocks as providers write them (the one-block fast path), and blocks it must leave alone.
+_BLOCKS = st.lists(
+    st.one_of(
+        st.text(alphabet="ab {}\":é😀", max_size=12).map(lambda t: f"data: {t}\n\n"),
+        st.tuples(st.sampled_from(["delta", "", " x", "error", "a\rb"]),
+                  st.text(alphabet="ab {}", max_size=8))
+        .map(lambda p: f"event: {p[0]}\ndata: {p[1]}\n\n"),
+        st.sampled_from([
+            "data: a\ndata: b\n\n", "data: a\r\n\r\n", "data: a\n\r", ": ping\n\n",
+            "event: x\n\n", "event: x\ndata:y\n\n", "event: x\nid: 1\ndata: y\n\n",
+            "data:x\n\n", "data: \n\n", "event: x\ndata: \n\n", "data: a\rb\n\n", "\n",
+            "event: x\r\ndata: y\n\n", "id: 2\n\n", "data: a\n", "data: b\nevent: e\n\n",
+        ]),
+    ),
+    max_size=10,
+)
+
+
+@given(blocks=_BLOCKS, bom=st.booleans())
+def test_sse_frames_fed_block_by_block(blocks: list[str], bom: bool) -> None:
+    """One block per read (how providers write): the same events and, after them, positions."""
+    body = (b"\xef\xbb\xbf" if bom else b"") + "".join(blocks).encode()
+    expected = [(ev.event, ev.data) for ev in SSEDecoder().feed(body + b"\n")]
+    whole, by_block, by_byte = SSEFrames(max_event_size=99), SSEFrames(99), SSEFrames(99)
+    pieces = [block.encode() for block in blocks]
+    if bom:
+        pieces.insert(0, b"\xef\xbb\xbf")
+    got = [*whole.feed(body), *whole.feed(b"\n")]
+    assert [(k.decode() or "message", d.decode()) for k, d in got] == expected
+    assert [ev for piece in pieces for ev in by_block.feed(piece)] + by_block.feed(b"\n") == got
+    assert [ev for i in range(len(body)) for ev in by_byte.feed(body[i : i + 1])] + (
+        by_byte.feed(b"\n")
+    ) == got
+    # A line over the limit next: each says the same offset, line and column.
+    where = []
+    for frames in (whole, by_block, by_byte):
+        with pytest.raises(LimitExceededError) as info:
+            frames.feed(b"data: " + b"x" * 120 + b"\n")
+        where.append((info.value.offset, info.value.line, info.value.column))
+    assert where[0] == where[1] == where[2]
+
+
 def test_sse_frames_bound_an_event() -> None:
     frames = SSEFrames(max_event_size=10)
     assert frames.feed(b"data: 1234\n\n") == [(b"", b"1234")]

@@ -403,7 +403,7 @@ class SSEFrames:
                 return None
             kind = chunk[7:j]
             start = j + 7
-            lines = 2
+            lines = 3
         else:
             return None
         data = chunk[start : n - 2]

@@ -575,7 +575,8 @@ _PLAIN_CHAT = st.builds(
          "finish_reason": finish}], "usage": None},
     st.text(alphabet='ab{}[]":, 1é', min_size=1, max_size=6), st.sampled_from([0, 0, 1]),
     st.sampled_from([None, None, None, "stop", "length"]),  # not plain with a finish reason
-    _maybe(role=st.just("assistant"), refusal=st.none()),
+    _maybe(role=st.just("assistant"), refusal=st.none(), tool_calls=st.just(
+        [{"index": 0, "id": "t", "function": {"name": "f", "arguments": "{}"}}])),
 )
 _PLAIN_ANTHROPIC = st.builds(
     lambda text: {"type": "content_block_delta", "index": 0,

@@ -61,15 +61,6 @@ _JSON_BLANKS: Final = " \t\n\r"
 # --- the commonest chunk (see ProviderPipeline._plain_delta) ---------------------------------
 
 _content_delta: Final[Callable[[int, str], ContentDelta]] = fast_constructor(ContentDelta)
-#: The fields of a Chat Completions chunk, of its choice and of an Anthropic text delta
-#: that no reader acts on; any other (unless None, where a Chat chunk has it) takes
-#: the assembler's way.
-_CHAT_FIELDS: Final = frozenset(
-    {"id", "object", "created", "model", "system_fingerprint", "choices", "service_tier",
-     "obfuscation", "provider"}
-)
-_CHOICE_FIELDS: Final = frozenset({"index", "delta", "logprobs"})
-_ANTHROPIC_FIELDS: Final = frozenset({"type", "index", "delta"})
 
 
 def _about_content(exc: ParseError, choice: int, before: list[Event]) -> ParseError:
@@ -591,8 +582,9 @@ class ProviderPipeline:
         """The event of the commonest chunk, one piece of a choice's content; None for any other.
 
         A Chat Completions chunk of one choice whose delta is only ``content``
-        (beside fields left None, or its ``role``), no finish reason, and
-        top-level fields no reader acts on; or an Anthropic ``text_delta``.
+        (and ``role``), with no finish reason, and no ``usage`` or ``error``
+        (what readers act on at the top besides ``choices``); or an Anthropic
+        ``text_delta``.
         The assembler makes exactly one :class:`ContentDelta` of such a chunk
         and keeps no state for it, so this makes that event itself, without
         the assembler's dispatch and lists: the raw-response path's hot loop.
@@ -612,17 +604,17 @@ class ProviderPipeline:
             if type(delta) is not dict or type(number) is not int:
                 return None
             text = delta.get("content")
-            if type(text) is not str or not text:
+            if type(text) is not str or not text or choice.get("finish_reason") is not None:
                 return None
-            for key, value in delta.items():
-                if value is not None and key != "content" and key != "role":
-                    return None
-            for key, value in choice.items():
-                if value is not None and key not in _CHOICE_FIELDS:
-                    return None  # a finish reason, or a field a reader may act on
-            for key, value in item.items():
-                if value is not None and key not in _CHAT_FIELDS:
-                    return None
+            # Nothing but the content (and the role) in the delta; nothing but index,
+            # delta, logprobs and finish reason in the choice; no usage or error at the
+            # top. Counted, not looped over: a loop costs what the assembler does.
+            if len(delta) != 1 and (len(delta) != 2 or "role" not in delta):
+                return None
+            if len(choice) > 2 + ("logprobs" in choice) + ("finish_reason" in choice):
+                return None
+            if item.get("usage") is not None or item.get("error") is not None:
+                return None
             return _content_delta(number, text)
         if not self._plain_anthropic or item.get("type") != "content_block_delta":
             return None
@@ -630,11 +622,8 @@ class ProviderPipeline:
         if type(delta) is not dict or len(delta) != 2 or delta.get("type") != "text_delta":
             return None
         text = delta.get("text")
-        if type(text) is not str or not text or len(item) != 3:
-            return None
-        for key in item:
-            if key not in _ANTHROPIC_FIELDS:
-                return None
+        if type(text) is not str or not text or len(item) != 3 or "index" not in item:
+            return None  # type, index and delta only
         return _content_delta(0, text)
 
     def _raise_pending(self) -> None:

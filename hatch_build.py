@@ -5,8 +5,9 @@ JSON core; compiled to C by mypyc, the same typed source runs two to three
 times faster. Only the modules every chunk goes through are compiled (the
 JSON core and its readers, with the lifecycle and position helpers every
 parser shares, JsonStream, the tool-call assembler: every module of its
-package but the ``__init__`` that re-exports them, and the raw-response
-path's SSE decoder and reader); the rest stays Python.
+package but the ``__init__`` that re-exports them, the provider pipeline
+behind ``stream_events``, and the raw-response path's SSE decoder and
+reader); the rest stays Python.
 
 - ``pip install .`` (and any wheel built from the sdist) compiles them. If
   that fails (no C compiler, say), the wheel is built pure Python and a
@@ -43,6 +44,7 @@ COMPILED_MODULES = (
     "midstream/_json_stream.py",
     "midstream/_sse.py",
     "midstream/_framing.py",
+    "midstream/_pipeline.py",
     "midstream/_raw.py",
 )
 #: Packages whose every module is compiled but the ``__init__`` (which only

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from _sse_server import RecordingServer, load_corpus, sse_bytes
@@ -481,6 +481,49 @@ def test_sse_frames_match_the_whatwg_decoder(
     assert [(k.decode() or "message", d.decode()) for k, d in got] == expected
 
 
+#: Blocks as providers write them (the one-block fast path), and blocks it must leave alone.
+_BLOCKS = st.lists(
+    st.one_of(
+        st.text(alphabet="ab {}\":é😀", max_size=12).map(lambda t: f"data: {t}\n\n"),
+        st.tuples(st.sampled_from(["delta", "", " x", "error", "a\rb"]),
+                  st.text(alphabet="ab {}", max_size=8))
+        .map(lambda p: f"event: {p[0]}\ndata: {p[1]}\n\n"),
+        st.sampled_from([
+            "data: a\ndata: b\n\n", "data: a\r\n\r\n", "data: a\n\r", ": ping\n\n",
+            "event: x\n\n", "event: x\ndata:y\n\n", "event: x\nid: 1\ndata: y\n\n",
+            "data:x\n\n", "data: \n\n", "event: x\ndata: \n\n", "data: a\rb\n\n", "\n",
+            "event: x\r\ndata: y\n\n", "id: 2\n\n", "data: a\n", "data: b\nevent: e\n\n",
+        ]),
+    ),
+    max_size=10,
+)
+
+
+@given(blocks=_BLOCKS, bom=st.booleans())
+@example(blocks=["data: a\n\n", "event: x\ndata: b\n\n", "data: c\n\n"], bom=False)
+def test_sse_frames_fed_block_by_block(blocks: list[str], bom: bool) -> None:
+    """One block per read (how providers write): the same events and, after them, positions."""
+    body = (b"\xef\xbb\xbf" if bom else b"") + "".join(blocks).encode()
+    expected = [(ev.event, ev.data) for ev in SSEDecoder().feed(body + b"\n")]
+    whole, by_block, by_byte = SSEFrames(max_event_size=99), SSEFrames(99), SSEFrames(99)
+    pieces = [block.encode() for block in blocks]
+    if bom:
+        pieces.insert(0, b"\xef\xbb\xbf")
+    got = [*whole.feed(body), *whole.feed(b"\n")]
+    assert [(k.decode() or "message", d.decode()) for k, d in got] == expected
+    assert [ev for piece in pieces for ev in by_block.feed(piece)] + by_block.feed(b"\n") == got
+    assert [ev for i in range(len(body)) for ev in by_byte.feed(body[i : i + 1])] + (
+        by_byte.feed(b"\n")
+    ) == got
+    # A line over the limit next: each says the same offset, line and column.
+    where = []
+    for frames in (whole, by_block, by_byte):
+        with pytest.raises(LimitExceededError) as info:
+            frames.feed(b"data: " + b"x" * 120 + b"\n")
+        where.append((info.value.offset, info.value.line, info.value.column))
+    assert where[0] == where[1] == where[2]
+
+
 def test_sse_frames_bound_an_event() -> None:
     frames = SSEFrames(max_event_size=10)
     assert frames.feed(b"data: 1234\n\n") == [(b"", b"1234")]
@@ -496,6 +539,97 @@ def test_sse_frames_copy_a_long_line_once() -> None:
         assert frames.feed(b"x" * 1000) == []
     assert len(frames._partial) == 1000  # pieces, never re-joined per read
     assert frames.feed(b"\n\n") == []  # a line with no colon: a field named "xxx...", ignored
+
+
+_PIECE = st.one_of(st.none(), st.just(""), st.text(alphabet='ab{}[]":, 1é', max_size=6),
+                   st.just(["x"]))
+
+
+def _maybe(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+_CHAT_CHUNK = st.builds(
+    lambda top, choices: {**top, "choices": choices},
+    _maybe(id=st.just("c"), model=st.just("m"), usage=st.none() | st.just({"total_tokens": 3}),
+           obfuscation=st.just("zz"), x_groq=st.just({"id": "q"}), error=st.none()),
+    st.lists(
+        st.builds(
+            lambda choice, delta: {**choice, "delta": delta},
+            _maybe(index=st.sampled_from([0, 0, 0, 1, None, "0", True]),
+                   finish_reason=st.sampled_from([None, None, "stop", "length"]),
+                   logprobs=st.none() | st.just({"content": []}),
+                   native_finish_reason=st.sampled_from([None, "stop"])),
+            _maybe(content=_PIECE, role=st.sampled_from(["assistant", None]),
+                   refusal=st.sampled_from([None, "no"]),
+                   reasoning_content=st.sampled_from([None, "hm"]),
+                   tool_calls=st.none() | st.just([{"index": 0, "id": "t", "function": {
+                       "name": "f", "arguments": '{"a":'}}])),
+        ) | st.sampled_from([None, "x"]),
+        min_size=1, max_size=2,
+    ) | st.sampled_from([None, []]),
+)
+#: Plain text chunks, as the providers send most (each may take the pipeline's way).
+_PLAIN_CHAT = st.builds(
+    lambda text, index, finish, extra: {"id": "c", "choices": [
+        {"index": index, "delta": {"content": text, **extra}, "logprobs": None,
+         "finish_reason": finish}], "usage": None},
+    st.text(alphabet='ab{}[]":, 1é', min_size=1, max_size=6), st.sampled_from([0, 0, 1]),
+    st.sampled_from([None, None, None, "stop", "length"]),  # not plain with a finish reason
+    _maybe(role=st.just("assistant"), refusal=st.none(), tool_calls=st.just(
+        [{"index": 0, "id": "t", "function": {"name": "f", "arguments": "{}"}}])),
+)
+_PLAIN_ANTHROPIC = st.builds(
+    lambda text: {"type": "content_block_delta", "index": 0,
+                  "delta": {"type": "text_delta", "text": text}},
+    st.text(alphabet='ab{}[]":, 1é', min_size=1, max_size=6),
+)
+_ANTHROPIC_EVENT = st.one_of(
+    _PLAIN_ANTHROPIC,
+    st.builds(
+        lambda extra, delta: {"type": "content_block_delta", "index": 0, "delta": delta, **extra},
+        _maybe(usage=st.none(), index=st.just(1)),
+        st.builds(lambda kind, text, extra: {"type": kind, "text": text, **extra},
+                  st.sampled_from(["text_delta", "text_delta", "input_json_delta"]), _PIECE,
+                  _maybe(partial_json=st.just('{"a":'), citations=st.none())),
+    ),
+    st.sampled_from([
+        {"type": "message_start", "message": {"id": "m"}},
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}},
+    ]),
+)
+
+
+@given(events=st.lists(_PLAIN_CHAT | _CHAT_CHUNK, max_size=8)
+       | st.lists(_ANTHROPIC_EVENT, max_size=8),
+       json_mode=st.sampled_from([None, True, False]),
+       format=st.sampled_from(["auto", "chat", "anthropic"]), keep_text=st.booleans())
+def test_the_pipelines_plain_chunk_way_gives_the_assemblers_events(
+    events: list[dict[str, Any]], json_mode: bool | None, format: Any, keep_text: bool
+) -> None:
+    """A chunk as a dict may take the pipeline's way for one piece of text; as JSON text, never."""
+    from midstream._pipeline import ProviderPipeline
+
+    def run(as_text: bool) -> list[Any]:
+        pipeline = ProviderPipeline(model=None, json=json_mode, tools=None, choice=0,
+                                    keep_text=keep_text, format=format)
+        got: list[Any] = []
+        after = {"choices": [{"delta": {"content": "x"}, "index": 0}]}
+        for ev in [*events, None]:
+            try:
+                if ev is None:
+                    got += [_norm(pipeline.close()), pipeline.received()]
+                    pipeline.feed(json.dumps(after) if as_text else after)
+                else:
+                    got.append(_norm(pipeline.feed(json.dumps(ev) if as_text else ev)))
+            except Exception as exc:
+                got.append((type(exc), str(exc)))
+        return got
+
+    assert run(as_text=False) == run(as_text=True)
 
 
 def test_wire_reader_json_errors_say_where() -> None:

@@ -26,6 +26,7 @@ through as they come.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
@@ -39,6 +40,7 @@ from ._events import (
     RefusalDelta,
     TextDelta,
     Truncated,
+    fast_constructor,
 )
 from ._json_stream import JsonStream
 from ._tool_calls import TRUNCATION_REASONS, Format, ToolCallAssembler, ToolsArg
@@ -71,6 +73,10 @@ CUT_REASONS: Final = TRUNCATION_REASONS | frozenset(
 
 #: What JSON allows before a value.
 _JSON_BLANKS: Final = " \t\n\r"
+
+# --- the commonest chunk (see ProviderPipeline._plain_delta) ---------------------------------
+
+_content_delta: Final[Callable[[int, str], ContentDelta]] = fast_constructor(ContentDelta)
 
 
 def _about_content(exc: ParseError, choice: int, before: list[Event]) -> ParseError:
@@ -512,6 +518,9 @@ class ProviderPipeline:
         format: Format = "auto",
     ) -> None:
         self._calls = ToolCallAssembler(tools=tools, format=format)
+        #: which plain text chunks :meth:`_plain_delta` may read (none once closed)
+        self._plain_chat = format == "auto" or format == "chat"
+        self._plain_anthropic = format == "auto" or format == "anthropic"
         self._choice = choice
         self._reader: _Reader | None
         if model is not None:
@@ -543,6 +552,19 @@ class ProviderPipeline:
 
     def feed(self, item: Any) -> list[Event]:
         self._raise_pending()
+        if type(item) is dict:
+            delta = self._plain_delta(item)
+            if delta is not None:  # what the assembler makes of it
+                number, text = delta.choice, delta.text
+                self._seen.add(number)
+                if number != self._choice:
+                    return [delta]
+                if self._keep_text:
+                    self._text.append(text)
+                plain: list[Event] = [delta]
+                if not self._stopped:
+                    self._content(text, plain)
+                return plain
         out: list[Event] = []
         for ev in self._calls.feed(item):
             if isinstance(ev, Finish):
@@ -570,6 +592,7 @@ class ProviderPipeline:
 
     def close(self) -> list[Event]:
         self._raise_pending()
+        self._plain_chat = self._plain_anthropic = False  # feed() now raises, as the assembler's
         out: list[Event] = list(self._calls.close())
         if not self._seen:
             self._seen.add(self._choice)  # an empty stream is not a complete answer
@@ -583,6 +606,54 @@ class ProviderPipeline:
             if choice == self._choice:
                 self._stopped = True
         return out
+
+    def _plain_delta(self, item: dict[str, Any]) -> ContentDelta | None:
+        """The event of the commonest chunk, one piece of a choice's content; None for any other.
+
+        A Chat Completions chunk of one choice whose delta is only ``content``
+        (and ``role``), with no finish reason, and no ``usage`` or ``error``
+        (what readers act on at the top besides ``choices``); or an Anthropic
+        ``text_delta``.
+        The assembler makes exactly one :class:`ContentDelta` of such a chunk
+        and keeps no state for it, so this makes that event itself, without
+        the assembler's dispatch and lists: the raw-response path's hot loop.
+        Anything else, or any doubt, is None and takes the assembler's way;
+        the tests compare the two ways on the recorded streams (dicts against
+        SDK objects) and on generated chunks (dicts against their JSON text).
+        """
+        choices = item.get("choices")
+        if choices is not None:
+            if not self._plain_chat or type(choices) is not list or len(choices) != 1:
+                return None
+            choice = choices[0]
+            if type(choice) is not dict:
+                return None
+            delta = choice.get("delta")
+            number = choice.get("index")
+            if type(delta) is not dict or type(number) is not int:
+                return None
+            text = delta.get("content")
+            if type(text) is not str or not text or choice.get("finish_reason") is not None:
+                return None
+            # Nothing but the content (and the role) in the delta; nothing but index,
+            # delta, logprobs and finish reason in the choice; no usage or error at the
+            # top. Counted, not looped over: a loop costs what the assembler does.
+            if len(delta) != 1 and (len(delta) != 2 or "role" not in delta):
+                return None
+            if len(choice) > 2 + ("logprobs" in choice) + ("finish_reason" in choice):
+                return None
+            if item.get("usage") is not None or item.get("error") is not None:
+                return None
+            return _content_delta(number, text)
+        if not self._plain_anthropic or item.get("type") != "content_block_delta":
+            return None
+        delta = item.get("delta")
+        if type(delta) is not dict or len(delta) != 2 or delta.get("type") != "text_delta":
+            return None
+        text = delta.get("text")
+        if type(text) is not str or not text or len(item) != 3 or "index" not in item:
+            return None  # type, index and delta only
+        return _content_delta(0, text)
 
     def _raise_pending(self) -> None:
         error = self._pending

@@ -72,9 +72,11 @@ def test_many_clients_frozen_and_dropping_lose_nothing_and_memory_stays_bounded(
     dropped = [c for c in clients if c.drop_at is not None]
     assert frozen and all(c.snapshots == 1 and c.connections == 1 for c in frozen)
     assert all(c.received < min(p.received for p in clients if p not in frozen) for c in frozen)
-    # The replay log holds every message: a resume gets exactly what was missed.
-    assert dropped and all(c.connections == 2 and c.duplicates == 0 and c.snapshots == 0
-                           for c in dropped), [
+    # The replay log holds every message: a resume gets exactly what was missed, never
+    # a message twice. (A client the loaded machine leaves behind may also pass its
+    # buffer's bound and be sent a snapshot, as any client may: check() above proved
+    # its states exact either way; the resume itself is tested in test_web_server.)
+    assert dropped and all(c.connections == 2 and c.duplicates == 0 for c in dropped), [
         (c.drop_at, c.connections, c.duplicates, c.snapshots, c.received) for c in dropped]
     largest_frame = max(len(f) for ch in hub.channels() for f in ch.log.since(0) or [])
     for channel in hub.channels():

@@ -39,19 +39,42 @@ through (a lower bound: the SDK's cost per chunk grows with the arguments) and
 its whole run extrapolated (marked ``~``).
 The output is markdown: cost per chunk, ratios, and the issue's targets.
 
-``--formats bedrock,cohere,ollama`` measures the other wire formats instead, on
-the same documents (none of their SDKs has an accumulator to compare with):
+``--formats anthropic,responses,...`` (or ``--formats all``) measures the
+other wire formats instead, on the same documents and token boundaries, each
+as its SDK builds the events, against the SDK's own accumulator where it has one:
 
+- ``anthropic``: Messages events (``content_block_start`` tool_use, one
+  ``input_json_delta`` per token, ``content_block_stop``, ``message_delta``,
+  ``message_stop``) built with ``anthropic._models.construct_type``; the peer
+  ``anthropic-sdk`` is ``anthropic.lib.streaming``'s ``accumulate_event``, what
+  ``MessageStream`` runs on every event: it re-parses the call's whole JSON
+  (``jiter`` partial mode) on every delta.
+- ``responses``: Responses API events (one
+  ``response.function_call_arguments.delta`` per token); the peer
+  ``openai-sdk`` is ``ResponseStreamState(input_tools=[strict tool])``, what
+  ``client.responses.stream(tools=...)`` runs: it appends each delta to its
+  snapshot and parses the arguments once, at ``response.completed``.
+- ``realtime``: the same deltas as Realtime server events (``event_id``),
+  midstream alone (the SDK's connection yields events, it assembles nothing).
+- ``gemini``: Vertex AI's streamed arguments: a ``functionCall`` part with the
+  name and ``willContinue``, then one ``partialArgs`` entry per chunk (each
+  string value cut at cl100k tokens, other values whole; empty arrays and
+  objects, which ``partialArgs`` cannot carry, are left out of the document),
+  then an empty ``functionCall``; ``gemini-whole``: the default, the call's
+  ``args`` object in one chunk. google-genai's own objects; midstream alone:
+  google-genai has no accumulator.
 - ``bedrock``: the dicts boto3 yields for ConverseStream, one
   ``contentBlockDelta`` ``toolUse.input`` per token;
 - ``cohere``: the cohere SDK's own event objects (``parse_sse_obj``; dicts
   without the SDK), one ``tool-call-delta`` per token;
 - ``ollama``: ``ollama.ChatResponse`` lines (dicts without the SDK); the call
-  comes whole in one line with ``arguments`` as an object, so its cost is
-  given per KB of arguments rather than per chunk.
+  comes whole in one line with ``arguments`` as an object.
 
-The target is the same: midstream's cost per chunk (per KB for Ollama) stays
-within ×2 from the smallest size to the largest.
+Google-genai, ollama and cohere objects are dicts where the SDK is not installed.
+The target is the same for every format: midstream's cost per chunk (per KB of
+arguments for a call that comes whole: ``ollama``, ``gemini-whole``) stays
+within ×2 from the smallest size to the largest (1 KB to 1 MB by default; an
+SDK peer's 1 MB run is capped by ``--budget`` and extrapolated, as for Chat).
 """
 
 from __future__ import annotations
@@ -59,12 +82,14 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import json
 import math
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
@@ -142,8 +167,6 @@ def build_chunks(arguments: str) -> list[Any]:
 
 def build_events(fmt: str, arguments: str) -> list[Any]:
     """One streamed call in another wire format, as its SDK yields it (see the module notes)."""
-    import json
-
     tokens = token_chunks(arguments)
     if fmt == "bedrock":
         return [
@@ -187,10 +210,162 @@ def build_events(fmt: str, arguments: str) -> list[Any]:
         except ImportError:
             return lines
         return [ollama.ChatResponse.model_validate(line) for line in lines]
+    if fmt == "anthropic":
+        return _anthropic_events(tokens)
+    if fmt in ("responses", "realtime"):
+        return _openai_events(fmt, arguments, tokens)
+    if fmt in ("gemini", "gemini-whole"):
+        return _gemini_events(fmt, arguments)
     raise ValueError(f"unknown format {fmt!r}")
 
 
-FORMATS: Final = ("bedrock", "cohere", "ollama")
+def _anthropic_events(tokens: list[str]) -> list[Any]:
+    """Anthropic Messages events, as the anthropic client builds them from the wire."""
+    from anthropic._models import construct_type
+    from anthropic.types import RawMessageStreamEvent
+
+    usage = {"input_tokens": 10, "output_tokens": len(tokens)}
+    events = [
+        {"type": "message_start", "message": {
+            "id": "msg_bench", "type": "message", "role": "assistant", "model": "claude",
+            "content": [], "stop_reason": None, "stop_sequence": None, "usage": usage}},
+        {"type": "content_block_start", "index": 0, "content_block": {
+            "type": "tool_use", "id": "toolu_bench", "name": NAME, "input": {}}},
+        *({"type": "content_block_delta", "index": 0,
+           "delta": {"type": "input_json_delta", "partial_json": t}} for t in tokens),
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+         "usage": usage},
+        {"type": "message_stop"},
+    ]
+    return [construct_type(type_=RawMessageStreamEvent, value=e) for e in events]
+
+
+def _openai_events(fmt: str, arguments: str, tokens: list[str]) -> list[Any]:
+    """Responses (``sequence_number``) or Realtime (``event_id``) events, as openai builds them."""
+    from openai._models import construct_type
+
+    item = {"id": "fc_bench", "type": "function_call", "call_id": "call_bench", "name": NAME,
+            "arguments": "", "status": "in_progress"}
+    response = {"id": "resp_bench", "object": "response", "created_at": 0, "model": "gpt-4o",
+                "status": "in_progress", "output": [], "tools": [], "tool_choice": "auto",
+                "parallel_tool_calls": True}
+    usage = {"input_tokens": 10, "output_tokens": len(tokens), "total_tokens": 10 + len(tokens)}
+    done_item = {**item, "arguments": arguments, "status": "completed"}
+    keys = {"item_id": "fc_bench", "output_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": response},
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        *({"type": "response.function_call_arguments.delta", **keys, "delta": t} for t in tokens),
+        {"type": "response.function_call_arguments.done", **keys, "arguments": arguments},
+        {"type": "response.output_item.done", "output_index": 0, "item": done_item},
+    ]
+    if fmt == "responses":
+        from openai.types.responses import ResponseStreamEvent as Event
+
+        events.append({"type": "response.completed", "response": {
+            **response, "status": "completed", "output": [done_item], "usage": usage}})
+        for n, e in enumerate(events):
+            e["sequence_number"] = n
+    else:
+        from openai.types.realtime import RealtimeServerEvent as Event
+
+        events.append({"type": "response.done", "response": {
+            "id": "resp_bench", "object": "realtime.response", "status": "completed",
+            "usage": usage}})
+        for n, e in enumerate(events):
+            e["event_id"] = f"event_{n}"
+            if "response" not in e:
+                e["response_id"] = "resp_bench"
+            if "item_id" in e:
+                e["call_id"] = "call_bench"
+    return [construct_type(type_=Event, value=e) for e in events]
+
+
+def _json_path(path: list[str | int]) -> str:
+    """An RFC 9535 normalized path (``$['a'][0]``), as Gemini's ``partialArgs`` name values."""
+    return "$" + "".join(
+        f"[{s}]" if isinstance(s, int)
+        else "['" + json.dumps(s, ensure_ascii=False)[1:-1].replace("'", "\\'") + "']"
+        for s in path
+    )
+
+
+def _partial_args(value: Any, path: list[str | int]) -> Iterator[dict[str, Any]]:
+    """The ``partialArgs`` entries of ``value``: every string leaf cut at cl100k tokens."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _partial_args(v, [*path, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _partial_args(v, [*path, i])
+    elif isinstance(value, str):
+        pieces = token_chunks(value) or [""]
+        for k, piece in enumerate(pieces):
+            yield {"jsonPath": _json_path(path), "stringValue": piece,
+                   "willContinue": k < len(pieces) - 1}
+    elif value is None:
+        yield {"jsonPath": _json_path(path), "nullValue": "NULL_VALUE"}
+    elif isinstance(value, bool):
+        yield {"jsonPath": _json_path(path), "boolValue": value}
+    else:
+        yield {"jsonPath": _json_path(path), "numberValue": value}
+
+
+def _no_empty(value: Any) -> Any:
+    """``value`` without its empty arrays and objects, which ``partialArgs`` cannot carry."""
+    if isinstance(value, dict):
+        return {k: _no_empty(v) for k, v in value.items() if v != [] and v != {}}
+    if isinstance(value, list):
+        return [_no_empty(v) for v in value if v != [] and v != {}]
+    return value
+
+
+def format_arguments(fmt: str, workload: str, size: int) -> str:
+    """The workload's document as ``fmt`` can stream it (Gemini by path: no empty containers)."""
+    arguments = CASES[workload].generate(size)
+    if fmt == "gemini":
+        return json.dumps(_no_empty(json.loads(arguments)), ensure_ascii=False)
+    return arguments
+
+
+def _gemini_events(fmt: str, arguments: str) -> list[Any]:
+    """Gemini chunks: the call whole (``args``), or streamed by path, one entry a chunk.
+
+    ``gemini``: Vertex AI's ``streamFunctionCallArguments``: a part with the name
+    and ``willContinue``, then one ``partialArgs`` entry per chunk (each string
+    value cut at cl100k tokens), then an empty ``functionCall`` with the finish.
+    ``gemini-whole``: the default, the call's ``args`` object in one chunk.
+    Built by google-genai's own parser where it is installed (dicts without it).
+    """
+    def chunk(fc: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"functionCall": fc}]},
+                                     "index": 0}
+        if finish:
+            candidate["finishReason"] = finish
+        return {"candidates": [candidate], "modelVersion": "gemini-bench"}
+
+    value = json.loads(arguments)
+    if fmt == "gemini-whole":
+        chunks = [chunk({"name": NAME, "args": value}, "STOP")]
+    else:
+        chunks = [chunk({"name": NAME, "willContinue": True})]
+        chunks += [chunk({"partialArgs": [p], "willContinue": True})
+                   for p in _partial_args(value, [])]
+        chunks.append(chunk({}, "STOP"))
+    try:
+        from google.genai import models, types
+    except ImportError:
+        return chunks
+    convert = models._GenerateContentResponse_from_mldev  # what the client does with a line
+    return [types.GenerateContentResponse._from_response(response=convert(c, None, None),
+                                                         kwargs={}) for c in chunks]
+
+
+FORMATS: Final = ("anthropic", "responses", "gemini", "gemini-whole", "realtime",
+                  "bedrock", "cohere", "ollama")
+#: Formats whose call comes whole in one chunk: their cost is given per KB of arguments.
+WHOLE: Final = ("ollama", "gemini-whole")
 
 
 # --- peers ----------------------------------------------------------------------------
@@ -239,6 +414,83 @@ def _sdk(strict: bool) -> Callable[[], Started]:
     return start
 
 
+def _anthropic_sdk() -> Started:
+    """The anthropic SDK's accumulator: ``MessageStream`` runs it on every event.
+
+    ``accumulate_event`` appends each ``input_json_delta`` to the block's JSON
+    bytes and re-parses them all (``jiter`` partial mode) into the snapshot.
+    """
+    from anthropic.lib.streaming._messages import accumulate_event
+
+    snapshot: list[Any] = [None]
+    bufs: dict[int, bytes] = {}
+
+    def feed_batch(batch: Sequence[Any]) -> None:
+        for event in batch:
+            snapshot[0] = accumulate_event(event=event, current_snapshot=snapshot[0],
+                                           json_bufs=bufs)
+
+    def finish() -> Any:
+        return snapshot[0].content[0].input
+
+    return feed_batch, finish
+
+
+def _responses_sdk() -> Started:
+    """The openai SDK's Responses accumulator (``responses.stream(tools=[strict tool])``).
+
+    ``ResponseStreamState`` appends each delta to the snapshot's arguments text
+    and parses the call's arguments once, at ``response.completed``.
+    """
+    from openai.lib.streaming.responses import ResponseStreamState
+
+    state: Any = ResponseStreamState(input_tools=[{
+        "type": "function", "name": NAME, "strict": True,
+        "parameters": {"type": "object", "properties": {}, "additionalProperties": True},
+    }], text_format=omit())
+    handle = state.handle_event
+    last: list[Any] = [None]
+
+    def feed_batch(batch: Sequence[Any]) -> None:
+        for event in batch:
+            for ev in handle(event):
+                last[0] = ev
+
+    def finish() -> Any:
+        return last[0].response.output[0].parsed_arguments
+
+    return feed_batch, finish
+
+
+def omit() -> Any:
+    """The openai SDK's "not given" marker (``Omit``)."""
+    from openai import Omit
+
+    return Omit()
+
+
+#: The SDK accumulator each format is measured against, by peer name.
+ACCUMULATORS: Final[dict[str, tuple[str, Callable[[], Started]]]] = {
+    "anthropic": ("anthropic-sdk", _anthropic_sdk),
+    "responses": ("openai-sdk", _responses_sdk),
+}
+_PEER_NOTES: Final = {
+    "anthropic": "`anthropic.lib.streaming` `accumulate_event`, what `MessageStream` runs"
+    " (re-parses the call's JSON with jiter on every delta)",
+    "responses": "`ResponseStreamState(input_tools=[strict tool])`, what"
+    " `responses.stream(tools=...)` runs (appends the deltas, parses once at the end)",
+}
+#: Why a format has none.
+NO_ACCUMULATOR: Final = {
+    "gemini": "google-genai has no accumulator (a stream is a list of chunks to read)",
+    "gemini-whole": "google-genai has no accumulator (a stream is a list of chunks to read)",
+    "realtime": "the openai SDK's Realtime connection yields events, it assembles nothing",
+    "bedrock": "boto3 yields the ConverseStream dicts, it assembles nothing",
+    "cohere": "the cohere SDK yields events, it assembles nothing",
+    "ollama": "the call comes whole",
+}
+
+
 PEERS: Final = ("openai-sdk", "openai-sdk (no tools)", "midstream", "midstream, cold cache")
 
 
@@ -260,7 +512,7 @@ def walk(objects: Iterable[Any]) -> None:
     for obj in objects:
         if type(obj) is list:
             walk(obj)
-        else:
+        elif not isinstance(obj, (type, Enum)):  # an SDK's enum member leads to its class
             fields = getattr(obj, "__dict__", None)
             if fields is not None:
                 walk(fields.values())
@@ -316,8 +568,6 @@ def measure(
     small and large workloads are timed over similar stretches of a machine
     whose load changes (a 3 ms run would otherwise catch only quiet moments).
     """
-    import json
-
     expected = json.loads(arguments)
     if peers is None:
         peers = make_peers()
@@ -346,7 +596,7 @@ def measure(
                 capped[name] = (done, elapsed)
                 continue
             if r == 0:
-                got = json.loads(value) if name.startswith("openai") else value
+                got = json.loads(value) if isinstance(value, str) else value
                 if got != expected:
                     raise AssertionError(f"{name} assembled different arguments")
                 loops[name] = max(1, math.ceil(min_time / max(elapsed, 1e-9)))
@@ -379,7 +629,8 @@ def _total(result: Result) -> str:
 
 
 def _ratio(other: Result, subject: Result) -> str:
-    return ("~" if other.capped else "") + f"{other.seconds / subject.seconds:,.0f}×"
+    r = other.seconds / subject.seconds
+    return ("~" if other.capped else "") + (f"{r:,.0f}×" if r >= 10 else f"{r:.2g}×")
 
 
 def _capped(result: Result) -> str:
@@ -403,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     parser.add_argument("--formats", default="",
                         help="measure these wire formats instead of Chat Completions:"
-                        f" any of {','.join(FORMATS)} (see the module notes)")
+                        f" any of {','.join(FORMATS)}, or all (see the module notes)")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = "1k,10k", 3
@@ -414,6 +665,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unknown workload {w!r}; known: {', '.join(CASES)}")
     if args.formats:
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        if formats == ["all"]:
+            formats = list(FORMATS)
         for f in formats:
             if f not in FORMATS:
                 parser.error(f"unknown format {f!r}; known: {', '.join(FORMATS)}")
@@ -490,35 +743,65 @@ def main(argv: Sequence[str] | None = None) -> int:
 def other_formats(
     formats: list[str], workloads: list[str], sizes: list[tuple[str, int]], args: Any
 ) -> int:
-    """``--formats``: midstream alone on Bedrock, Cohere and Ollama streams; the linear target."""
+    """``--formats``: midstream on each wire format, beside the SDK's accumulator where one exists.
+
+    The targets: midstream's cost per chunk (per KB for a call that comes whole)
+    within :data:`LINEAR_FACTOR` from the smallest size to the largest.
+    """
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    alone = {"midstream": (start_midstream, True)}
-    print("## Tool calls in other wire formats: midstream's cost\n")
-    print("| format | workload | size | chunks | midstream µs/chunk | µs per KB of arguments |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("## Tool calls in other wire formats: midstream and the SDKs' accumulators\n")
+    print("One call's arguments, the Chat table's documents cut at the same cl100k token"
+          " boundaries, one token per event of each format (Gemini `partialArgs`: each string"
+          " value cut so, one entry per chunk), as that format's SDK builds the events;"
+          " microseconds per chunk, and how many times longer the SDK's accumulator takes than"
+          " midstream. `~`: the SDK run was stopped at"
+          f" {args.budget:g} s and extrapolated, as in the Chat table.\n")
+    print("| format | workload | size | chunks | midstream µs/chunk | µs per KB of arguments"
+          " | SDK µs/chunk | ratio | SDK total |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
+    targets = []
     for fmt in formats:
+        sdk = ACCUMULATORS.get(fmt)
+        peers = {"midstream": (start_midstream, True)}
+        if sdk is not None:
+            peers[sdk[0]] = (sdk[1], True)
         for workload in workloads:
             costs = []
             for label, size in sizes:
-                arguments = CASES[workload].generate(size)
+                arguments = format_arguments(fmt, workload, size)
                 events = build_events(fmt, arguments)
                 print(f"{fmt} {workload} {label}: {len(events)} chunks ...", file=sys.stderr,
                       flush=True)
-                result = measure(events, arguments, args.repeat, args.budget, args.min_time,
-                                 clock, alone)["midstream"]
-                kb = len(arguments.encode()) / 1024
-                per_kb = result.seconds / kb
-                costs.append((label, per_kb if fmt == "ollama" else result.per_chunk))
+                res = measure(events, arguments, args.repeat, args.budget, args.min_time,
+                              clock, peers)
+                ms = res["midstream"]
+                per_kb = ms.seconds / (len(arguments.encode()) / 1024)
+                costs.append((label, per_kb if fmt in WHOLE else ms.per_chunk))
+                theirs = "— | — | —"
+                if sdk is not None:
+                    other = res[sdk[0]]
+                    theirs = (f"{_us(other.per_chunk)}{_capped(other)} | {_ratio(other, ms)}"
+                              f" | {_total(other)}")
                 print(f"| {fmt} | {workload} | {label} ({len(arguments.encode()):,} B)"
-                      f" | {len(events):,} | {_us(result.per_chunk)} | {_us(per_kb)} |")
+                      f" | {len(events):,} | {_us(ms.per_chunk)} | {_us(per_kb)} | {theirs} |")
             if len(costs) >= 2:
                 (l0, c0), (l1, c1) = costs[0], costs[-1]
                 ok = c1 / c0 <= LINEAR_FACTOR
                 failed |= not ok
-                unit = "KB" if fmt == "ollama" else "chunk"
-                print(f"\n- {'PASS' if ok else 'FAIL'} {fmt} {workload}: cost per {unit}"
-                      f" {l0} → {l1} changes ×{c1 / c0:.2f} (linear: within ×{LINEAR_FACTOR:g})\n")
+                unit = "KB" if fmt in WHOLE else "chunk"
+                targets.append(f"- {'PASS' if ok else 'FAIL'} {fmt} {workload}: midstream's"
+                               f" cost per {unit} {l0} → {l1} changes ×{c1 / c0:.2f}"
+                               f" (linear: within ×{LINEAR_FACTOR:g})")
+    if targets:
+        print("\n### Targets\n")
+        print("\n".join(targets))
+    print("\n### Peers\n")
+    for fmt in formats:
+        sdk = ACCUMULATORS.get(fmt)
+        print(f"- {fmt}: " + (f"against {sdk[0]}, {_PEER_NOTES[fmt]}" if sdk is not None
+                              else f"midstream alone: {NO_ACCUMULATOR[fmt]}"))
+    print()
     print(midstream_build())
     return 1 if failed and args.strict else 0
 

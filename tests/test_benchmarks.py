@@ -197,6 +197,46 @@ def test_bench_tool_calls_replay_is_the_same_live_or_cold_and_stops_at_its_deadl
     assert (done, value) == (bench_tool_calls.BATCH, None)
 
 
+def test_bench_tool_calls_formats_print_a_row_per_size_and_an_sdk_ratio_where_one_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--formats", "all", "--sizes", "300,600", "--workloads", "tool_string,structured",
+            "--repeat", "0", "--min-time", "0", "--budget", "5"]
+    assert bench_tool_calls.main(argv) == 0
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ") and not line.startswith("| format")]
+    by_format: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_format.setdefault(row[0].lstrip("| "), []).append(row)
+    assert sorted(by_format) == sorted(bench_tool_calls.FORMATS)
+    for fmt, mine in by_format.items():
+        assert [(r[1], r[2].split()[0]) for r in mine] == [
+            (w, s) for w in ("tool_string", "structured") for s in ("300", "600")]
+        ratios = [r[7] for r in mine]
+        if fmt in bench_tool_calls.ACCUMULATORS:
+            assert all(r.endswith("×") for r in ratios), (fmt, ratios)
+        else:
+            assert ratios == ["—"] * 4
+
+
+@pytest.mark.parametrize("fmt", bench_tool_calls.FORMATS)
+def test_bench_tool_calls_every_peer_of_a_format_assembles_the_arguments(fmt: str) -> None:
+    for workload in ("tool_string", "structured"):
+        arguments = bench_tool_calls.format_arguments(fmt, workload, 2000)
+        events = bench_tool_calls.build_events(fmt, arguments)
+        starts = [bench_tool_calls.start_midstream]
+        if fmt in bench_tool_calls.ACCUMULATORS:
+            starts.append(bench_tool_calls.ACCUMULATORS[fmt][1])
+        for start in starts:
+            done, value, _ = bench_tool_calls.replay(start, events, _ticks())
+            assert done == len(events)
+            got = json.loads(value) if isinstance(value, str) else value
+            assert got == json.loads(arguments), (fmt, workload, start)
+        if fmt == "gemini" and workload == "structured":  # empty arrays left out, nothing else
+            whole = json.loads(bench_tool_calls.CASES[workload].generate(2000))
+            assert json.loads(arguments) == bench_tool_calls._no_empty(whole) != whole
+
+
 # --- bench_wire.py ----------------------------------------------------------------------
 
 

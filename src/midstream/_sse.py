@@ -305,14 +305,7 @@ class SSEFrames:
             if event is not None:
                 return [event]
         if not self._bom_checked:
-            chunk = self._head + chunk
-            if len(chunk) < 3 and _BOM.startswith(chunk):
-                self._head = chunk  # maybe a BOM cut short: wait for more
-                return []
-            self._head = b""
-            self._bom_checked = True
-            if chunk.startswith(_BOM):
-                chunk = chunk[3:]
+            chunk = self._skip_bom(chunk)
         n = len(chunk)
         if n == 0:
             return []
@@ -349,24 +342,7 @@ class SSEFrames:
                 self._partial_len = 0
             else:
                 line = chunk[i:start]
-            size = len(line)
-            if size == 0:
-                self._block_chars = 0
-                if self._data:
-                    data = self._data
-                    events.append(
-                        (self._event_type, data[0] if len(data) == 1 else b"\n".join(data))
-                    )
-                    self._data = []
-                self._event_type = b""
-            else:
-                if size > self._max_event_size - self._block_chars:
-                    self._fail(self._max_event_size - self._block_chars)
-                self._block_chars += size
-                if line.startswith(b"data: "):
-                    self._data.append(line[6:])
-                elif line[0] != 58:  # b":" starts a comment
-                    self._field(line)
+            self._take_line(line, events)
             self._line_no += 1
             self._line_start = base + end
             i = end
@@ -376,6 +352,35 @@ class SSEFrames:
             if self._partial_len > self._max_event_size - self._block_chars:
                 self._fail(self._max_event_size - self._block_chars)
         return events
+
+    def _skip_bom(self, chunk: bytes) -> bytes:
+        """The body's first bytes without a UTF-8 BOM (b"" while a BOM may be cut short)."""
+        chunk = self._head + chunk
+        if len(chunk) < 3 and _BOM.startswith(chunk):
+            self._head = chunk  # maybe a BOM cut short: wait for more
+            return b""
+        self._head = b""
+        self._bom_checked = True
+        return chunk[3:] if chunk.startswith(_BOM) else chunk
+
+    def _take_line(self, line: bytes, events: list[tuple[bytes, bytes]]) -> None:
+        """One whole line: a blank one dispatches the block's event, another is a field."""
+        size = len(line)
+        if size == 0:
+            self._block_chars = 0
+            if self._data:
+                data = self._data
+                events.append((self._event_type, data[0] if len(data) == 1 else b"\n".join(data)))
+                self._data = []
+            self._event_type = b""
+            return
+        if size > self._max_event_size - self._block_chars:
+            self._fail(self._max_event_size - self._block_chars)
+        self._block_chars += size
+        if line.startswith(b"data: "):
+            self._data.append(line[6:])
+        elif line[0] != 58:  # b":" starts a comment
+            self._field(line)
 
     def _one_block(self, chunk: bytes) -> tuple[bytes, bytes] | None:
         """The event of a chunk that is exactly one ordinary block, or None to take the long way.

@@ -591,10 +591,8 @@ def stream_events(
             never parse (with ``model``, the same as True).
         tools: models or tool definitions to validate tool calls against.
         choice: the choice whose content is parsed (Chat Completions ``n > 1``).
-        idle_timeout: seconds to wait for each event before raising
-            :class:`StreamTimeout` (the source is closed first).
-        format: the wire format of raw body bytes (``"chat"``, ``"anthropic"``...):
-            SSE, NDJSON for ``"ollama"``, SSE or a JSON array for ``"gemini"``.
+        idle_timeout: seconds to wait for each event (then :class:`StreamTimeout`).
+        format: the wire format of raw body bytes (``"chat"``, ``"ollama"``...).
 
     Returns:
         The events in stream order (content and its JSON and validation events,

@@ -161,27 +161,9 @@ def stream(
             chunks: Iterable[Any] = source
             closers: tuple[object, ...] = (source,)
         else:
-            status = int(response.status_code)
             media = _media_type(response)
             reader = WireReader(pipeline, format=format, media_type=media)
-            chunks = _raw_chunks(response, False)
-            if status < 400 and _may_be_array(media, format):
-                chunks = iter(chunks)
-                head = _peek(chunks)
-                if head.lstrip()[:1] == b"[":
-                    chunks = itertools.chain((head,), chunks)
-                else:
-                    try:
-                        body = head + b"".join(chunks)
-                    finally:
-                        response.close()
-                    raise body_error(status, body, media)
-            elif status >= 400 or _is_json_or_html(media):
-                try:
-                    body = response.read()
-                finally:
-                    response.close()
-                raise body_error(status, body, media)
+            chunks = _checked_body(response, media, format)
             closers = (response,)
         try:
             yield from drive(
@@ -195,6 +177,57 @@ def stream(
     finally:
         if manager is not None:
             manager.__exit__(None, None, None)
+
+
+def _checked_body(response: Any, media: str, format: str) -> Iterable[Any]:
+    """The body's chunks, once the status and content type say it is a stream.
+
+    Raises:
+        StreamError: an HTTP error status, or a body that is no stream (read
+            whole for the provider's message, then the response is closed).
+    """
+    status = int(response.status_code)
+    chunks: Iterable[Any] = _raw_chunks(response, False)
+    if status < 400 and _may_be_array(media, format):
+        rest = iter(chunks)
+        head = _peek(rest)
+        if head.lstrip()[:1] == b"[":
+            return itertools.chain((head,), rest)
+        try:
+            body = head + b"".join(rest)
+        finally:
+            response.close()
+        raise body_error(status, body, media)
+    if status >= 400 or _is_json_or_html(media):
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        raise body_error(status, body, media)
+    return chunks
+
+
+async def _achecked_body(response: Any, media: str, format: str) -> AsyncIterable[Any]:
+    """The async twin of :func:`_checked_body`."""
+    status = int(response.status_code)
+    chunks: AsyncIterable[Any] = _raw_chunks(response, True)
+    if status < 400 and _may_be_array(media, format):
+        rest = aiter(chunks)
+        head = await _apeek(rest)
+        if head.lstrip()[:1] == b"[":
+            return _prepend(head, rest)
+        try:
+            tail = [piece async for piece in rest]
+        finally:
+            await response.aclose()
+        raise body_error(status, head + b"".join(tail), media)
+    if status >= 400 or _is_json_or_html(media):
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        raise body_error(status, body, media)
+    return chunks
 
 
 async def astream(
@@ -225,27 +258,9 @@ async def astream(
             chunks: AsyncIterable[Any] = source
             closers: tuple[object, ...] = (source,)
         else:
-            status = int(response.status_code)
             media = _media_type(response)
             reader = WireReader(pipeline, format=format, media_type=media)
-            chunks = _raw_chunks(response, True)
-            if status < 400 and _may_be_array(media, format):
-                chunks = aiter(chunks)
-                head = await _apeek(chunks)
-                if head.lstrip()[:1] == b"[":
-                    chunks = _prepend(head, chunks)
-                else:
-                    try:
-                        rest = [piece async for piece in chunks]
-                    finally:
-                        await response.aclose()
-                    raise body_error(status, head + b"".join(rest), media)
-            elif status >= 400 or _is_json_or_html(media):
-                try:
-                    body = await response.aread()
-                finally:
-                    await response.aclose()
-                raise body_error(status, body, media)
+            chunks = await _achecked_body(response, media, format)
             closers = (response,)
         events = drive(reader.feed, reader.close, chunks, idle_timeout, pipeline.received, closers)
         try:

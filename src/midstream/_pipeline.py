@@ -623,28 +623,7 @@ class ProviderPipeline:
         """
         choices = item.get("choices")
         if choices is not None:
-            if not self._plain_chat or type(choices) is not list or len(choices) != 1:
-                return None
-            choice = choices[0]
-            if type(choice) is not dict:
-                return None
-            delta = choice.get("delta")
-            number = choice.get("index")
-            if type(delta) is not dict or type(number) is not int:
-                return None
-            text = delta.get("content")
-            if type(text) is not str or not text or choice.get("finish_reason") is not None:
-                return None
-            # Nothing but the content (and the role) in the delta; nothing but index,
-            # delta, logprobs and finish reason in the choice; no usage or error at the
-            # top. Counted, not looped over: a loop costs what the assembler does.
-            if len(delta) != 1 and (len(delta) != 2 or "role" not in delta):
-                return None
-            if len(choice) > 2 + ("logprobs" in choice) + ("finish_reason" in choice):
-                return None
-            if item.get("usage") is not None or item.get("error") is not None:
-                return None
-            return _content_delta(number, text)
+            return self._plain_chat_delta(item, choices) if self._plain_chat else None
         if not self._plain_anthropic or item.get("type") != "content_block_delta":
             return None
         delta = item.get("delta")
@@ -654,6 +633,32 @@ class ProviderPipeline:
         if type(text) is not str or not text or len(item) != 3 or "index" not in item:
             return None  # type, index and delta only
         return _content_delta(0, text)
+
+    @staticmethod
+    def _plain_chat_delta(item: dict[str, Any], choices: Any) -> ContentDelta | None:
+        """:meth:`_plain_delta` for a Chat Completions chunk."""
+        if type(choices) is not list or len(choices) != 1:
+            return None
+        choice = choices[0]
+        if type(choice) is not dict:
+            return None
+        delta = choice.get("delta")
+        number = choice.get("index")
+        if type(delta) is not dict or type(number) is not int:
+            return None
+        text = delta.get("content")
+        if type(text) is not str or not text or choice.get("finish_reason") is not None:
+            return None
+        # Nothing but the content (and the role) in the delta; nothing but index,
+        # delta, logprobs and finish reason in the choice; no usage or error at the
+        # top. Counted, not looped over: a loop costs what the assembler does.
+        if len(delta) != 1 and (len(delta) != 2 or "role" not in delta):
+            return None
+        if len(choice) > 2 + ("logprobs" in choice) + ("finish_reason" in choice):
+            return None
+        if item.get("usage") is not None or item.get("error") is not None:
+            return None
+        return _content_delta(number, text)
 
     def _raise_pending(self) -> None:
         error = self._pending

@@ -196,3 +196,40 @@ def test_mistral_thinking_parts_are_reasoning() -> None:
     assert all(isinstance(e.text, str) for e in got.events if hasattr(e, "text"))
     objects = [construct_type(type_=ChatCompletionChunk, value=e) for e in events]
     assert same_events(assemble(objects).events, got.events)
+
+
+def test_chat_reasoning_declared_by_the_sdk_class_or_kept_as_extras() -> None:
+    """An SDK class may declare a reasoning field (read from its fields) or not (its extras).
+
+    One assembler sees both classes, in both orders: what it learned about one
+    class (nothing to look up in its fields) must not hide the other's field.
+    """
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletionChunk
+    from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
+
+    class DeclaringDelta(ChoiceDelta):
+        reasoning_content: str | None = None
+
+    class DeclaringChoice(Choice):
+        delta: DeclaringDelta
+
+    class DeclaringChunk(ChatCompletionChunk):
+        choices: list[DeclaringChoice]  # type: ignore[assignment]
+
+    def chunk(kind: type, delta: dict[str, Any]) -> Any:
+        value = {
+            "id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+        }
+        return construct_type(type_=kind, value=value)
+
+    declared = chunk(DeclaringChunk, {"reasoning_content": "a"})
+    assert declared.choices[0].delta.__dict__["reasoning_content"] == "a"
+    extra = chunk(ChatCompletionChunk, {"reasoning_content": "b", "content": "c"})
+    assert "reasoning_content" not in extra.choices[0].delta.__dict__
+    for order in ([extra, declared, extra, declared], [declared, extra, declared, extra]):
+        got = assemble(order)
+        expected = "".join("a" if o is declared else "b" for o in order)
+        assert got.reasoning == expected
+        assert got.text == "cc"

@@ -37,7 +37,7 @@ from .._events import ProviderError, RefusalDelta
 from ._fields import EMPTY, Fields
 from ._provider import provider_error, usage
 from ._reader import Reader
-from ._table import OPEN, CallTable, Choice
+from ._table import OPEN, Call, CallTable, Choice
 
 __all__ = ["ChatReader"]
 
@@ -81,42 +81,54 @@ class ChatReader(Reader):
                 number = 0
             raw_delta = c.get("delta")
             if raw_delta is not None:
-                delta = raw_delta if type(raw_delta) is dict else self._deltas.of(raw_delta)
-                # Reasoning: DeepSeek, Qwen `reasoning_content`; Groq, OpenRouter, vLLM
-                # `reasoning` (vLLM may send both, the same text). An SDK keeps them as extras;
-                # its fields are not looked up where its class declares neither.
-                reasoning = None
-                if delta is raw_delta or (
-                    type(raw_delta) is not self._bare and not self._learn_bare(raw_delta)
-                ):
-                    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-                if reasoning is None and delta is not raw_delta:
-                    extra = self._deltas.extra(raw_delta)
-                    if extra:
-                        reasoning = extra.get("reasoning_content") or extra.get("reasoning")
-                if reasoning and type(reasoning) is str:
-                    table.reasoning(number, reasoning)
-                content = delta.get("content")
-                if content:
-                    if type(content) is str:
-                        table.content(number, content)
-                    else:
-                        self._parts(number, content)
-                entries = delta.get("tool_calls")
-                if entries:
-                    self._entries(number, entries if type(entries) is list else list(entries))
-                elif (legacy := delta.get("function_call")) is not None:
-                    # The deprecated `functions` API: one call, no id, no index.
-                    choice = table.choices.get(number) or table.choice(number)
-                    self._entry(choice, number, {"index": 0}, self.fields.of(legacy))
-                refusal = delta.get("refusal")
-                if refusal and type(refusal) is str:
-                    table.emit(RefusalDelta(number, refusal))
+                self._delta(number, raw_delta)
             reason = c.get("finish_reason")
             if reason:
                 table.finish_choice(number, reason)
         if event.get("usage") is not None:
             self._usage(event)
+
+    def _delta(self, number: int, raw_delta: Any) -> None:
+        """One choice's delta: reasoning, content, tool-call entries, a refusal."""
+        table = self.table
+        delta = raw_delta if type(raw_delta) is dict else self._deltas.of(raw_delta)
+        reasoning = self._reasoning(raw_delta, delta)
+        if reasoning and type(reasoning) is str:
+            table.reasoning(number, reasoning)
+        content = delta.get("content")
+        if content:
+            if type(content) is str:
+                table.content(number, content)
+            else:
+                self._parts(number, content)
+        entries = delta.get("tool_calls")
+        if entries:
+            self._entries(number, entries if type(entries) is list else list(entries))
+        elif (legacy := delta.get("function_call")) is not None:
+            # The deprecated `functions` API: one call, no id, no index.
+            choice = table.choices.get(number) or table.choice(number)
+            self._entry(choice, number, {"index": 0}, self.fields.of(legacy))
+        refusal = delta.get("refusal")
+        if refusal and type(refusal) is str:
+            table.emit(RefusalDelta(number, refusal))
+
+    def _reasoning(self, raw_delta: Any, delta: dict[str, Any]) -> Any:
+        """The delta's reasoning text, if any.
+
+        DeepSeek and Qwen send ``reasoning_content``; Groq, OpenRouter and vLLM
+        ``reasoning`` (vLLM may send both, the same text). An SDK keeps them as
+        extras; its fields are not looked up where its class declares neither.
+        """
+        reasoning = None
+        if delta is raw_delta or (
+            type(raw_delta) is not self._bare and not self._learn_bare(raw_delta)
+        ):
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning is None and delta is not raw_delta:
+            extra = self._deltas.extra(raw_delta)
+            if extra:
+                reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+        return reasoning
 
     def _learn_bare(self, delta: Any) -> bool:
         """Whether ``delta``'s class declares neither reasoning field (remembered if so).
@@ -196,31 +208,17 @@ class ChatReader(Reader):
                 entry = entries_fields.with_extra(raw)
             self._entry(choice, number, entry, function)
 
-    def _entry(
-        self, choice: Choice, number: int, entry: dict[str, Any], function: dict[str, Any]
-    ) -> None:
-        """A tool_calls entry that may start a call, or name or identify one."""
+    def _call_for(
+        self, choice: Choice, number: int, wire: Any, call_id: Any, whole: bool
+    ) -> Call:
+        """The call an entry belongs to: known by its id or index, or a new one."""
         table = self.table
-        wire = entry.get("index")
-        call_id = entry.get("id") or None
-        if call_id == "null":
-            call_id = None  # the mistralai SDK's default for a call without id
-        name = function.get("name") or ""
-        # A whole call (a name and arguments) without id, at a call already settled, is
-        # the next call: the mistralai SDK gives every call index 0 and id "null".
-        whole = bool(name and not call_id and function.get("arguments"))
-        extra = entry.get("extra_content")
-        if extra is not None and not name and call_id is None and not function.get("arguments"):
-            # Gemini sends a call's thought signature alone in an entry of its own.
-            if choice.last is not None:
-                choice.last.provider_data = {"extra_content": extra}
-            return
         known = choice.by_id.get(call_id) if call_id else None
         if known is not None:
-            call = known
             if isinstance(wire, int):
-                choice.by_key[wire] = call
-        elif isinstance(wire, int):
+                choice.by_key[wire] = known
+            return known
+        if isinstance(wire, int):
             at_index = choice.by_key.get(wire)
             if (
                 at_index is None
@@ -241,6 +239,28 @@ class ChatReader(Reader):
                 call = table.new_call(choice, number, None, None, "", "function")
             else:
                 call = last
+        return call
+
+    def _entry(
+        self, choice: Choice, number: int, entry: dict[str, Any], function: dict[str, Any]
+    ) -> None:
+        """A tool_calls entry that may start a call, or name or identify one."""
+        table = self.table
+        wire = entry.get("index")
+        call_id = entry.get("id") or None
+        if call_id == "null":
+            call_id = None  # the mistralai SDK's default for a call without id
+        name = function.get("name") or ""
+        # A whole call (a name and arguments) without id, at a call already settled, is
+        # the next call: the mistralai SDK gives every call index 0 and id "null".
+        whole = bool(name and not call_id and function.get("arguments"))
+        extra = entry.get("extra_content")
+        if extra is not None and not name and call_id is None and not function.get("arguments"):
+            # Gemini sends a call's thought signature alone in an entry of its own.
+            if choice.last is not None:
+                choice.last.provider_data = {"extra_content": extra}
+            return
+        call = self._call_for(choice, number, wire, call_id, whole)
         if call_id and call.id is None:
             call.id = call_id
             choice.by_id[call_id] = call

@@ -43,6 +43,7 @@ from .._events import (
     ValueDone,
     fast_constructor,
 )
+from .._position import line_column
 from ._records import TRUNCATION_REASONS, Status, ToolCall, UnknownToolError
 
 if TYPE_CHECKING:
@@ -67,11 +68,6 @@ WS: Final = " \t\n\r"
 _tool_arguments_delta: Final[Callable[[int, int, str, list[JsonEvent]], ToolArgumentsDelta]] = (
     fast_constructor(ToolArgumentsDelta)
 )
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 class Arguments:
@@ -190,7 +186,7 @@ class JsonArguments(Arguments):
         raw = call.raw()
         start = max(self.json_end, 0)
         offset = len(raw) - len(raw[start:].lstrip(WS))
-        line, column = _position(raw, offset)
+        line, column = line_column(raw, offset)
         return JsonSyntaxError(
             ErrorKind.EXTRA_DATA,
             "Extra data after the arguments' JSON value closed",
@@ -225,7 +221,7 @@ class TextInput(Arguments):
     def cut(self, table: CallTable, call: Call) -> None:
         # Free text has no end of its own: only the provider's *.done ends it.
         raw = call.raw()
-        line, column = _position(raw, len(raw))
+        line, column = line_column(raw, len(raw))
         call.state = _ENDED
         call.pending = IncompleteJsonError(ErrorKind.UNEXPECTED_END, "", len(raw), line, column)
 
@@ -533,7 +529,7 @@ class CallTable:
                 self._after_done(call, text)
                 return
             call.parts.append(text)
-            line, column = _position(call.raw(), self.max_length)
+            line, column = line_column(call.raw(), self.max_length)
             self.fail(
                 call,
                 LimitExceededError(

@@ -287,3 +287,22 @@ def bedrock_invoke(anthropic_events: list[dict[str, Any]]) -> tuple[Any, Body]:
         "InvokeModelWithResponseStream", "invoke_model_with_response_stream", frames, body=b"{}"
     )
     return response["body"], body
+
+
+# --- one assembler over a list of events, feed by feed (Gemini, Realtime, Chat quirks) ---
+
+
+def feed_each(events: list[Any], **kw: Any) -> tuple[list[list[Any]], ToolCallAssembler]:
+    """The events of each feed() of a fresh assembler, then those of close() as the last list."""
+    acc = ToolCallAssembler(**kw)
+    per = [acc.feed(e) for e in events]
+    per.append(acc.close())
+    return per, acc
+
+
+def flat(per: list[list[Any]]) -> list[Any]:
+    return [e for evs in per for e in evs]
+
+
+def of(kind: type, events: list[Any]) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]

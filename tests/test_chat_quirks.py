@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from _wire import feed_each, flat, of
 from helpers import shared_path, split_at
 from midstream import Finish, ToolCallDone, ToolCallError
-from wire import feed_each, flat, of
 
 openai = pytest.importorskip("openai")
 from openai._models import construct_type  # noqa: E402

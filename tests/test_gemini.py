@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import midstream
+from _wire import feed_each, flat, of
 from helpers import merge_deltas, shared_path, split_at
 from midstream import (
     ContentDelta,
@@ -31,7 +32,6 @@ from midstream import (
     ValueDone,
 )
 from midstream._tool_calls._gemini import parse_json_path
-from wire import feed_each, flat, of
 
 # --- building chunks -----------------------------------------------------------------
 

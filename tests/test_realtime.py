@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _wire import feed_each, flat, of
 from helpers import merge_deltas, split_at
 from midstream import (
     ContentDelta,
@@ -24,7 +25,6 @@ from midstream import (
     Usage,
     ValueDone,
 )
-from wire import feed_each, flat, of
 
 openai = pytest.importorskip("openai")
 from openai._models import construct_type  # noqa: E402

@@ -49,6 +49,23 @@ def test_a_slow_client_gets_its_appends_merged_and_nothing_lost() -> None:
     assert state.seq == channel.last_seq
 
 
+def test_merged_appends_count_against_the_bound_too() -> None:
+    """One long string, read by nobody: its appends merge into one message, which must not
+    grow past the byte bound (it did: only a new message was checked)."""
+    channel = Channel(client_bytes=1024)
+    client = channel.attach(0)
+    encoder = Encoder()
+    text = json.dumps({"s": "y" * 20_000})
+    channel.publish(encoder.encode(doc_events(text, step=4)))
+    assert client.snapshots == 0 and client.pending == 1  # a snapshot is due
+    assert client.peak_bytes <= 1024 + 64  # the bound, and at most one piece past it
+    (msg,) = decode_frames(client.take())
+    assert msg["type"] == "snapshot"
+    state = StreamState()
+    state.apply(msg)
+    assert state.value == json.loads(text) and state.seq == channel.last_seq
+
+
 def test_past_its_bound_a_client_gets_one_snapshot_and_the_producer_goes_on() -> None:
     channel = Channel(client_messages=5)
     client = channel.attach(0)

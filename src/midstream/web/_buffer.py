@@ -99,16 +99,11 @@ class ClientBuffer:
             last.size += len(message["text"])
             self._bytes += len(message["text"])
             self.merged += 1
-            self.peak_bytes = max(self.peak_bytes, self._bytes)
         else:
             entry = _Pending(message, frame)
             pending.append(entry)
             self._bytes += entry.size
-            self.peak_bytes = max(self.peak_bytes, self._bytes)
-            if len(pending) > self.max_messages or self._bytes > self.max_bytes:
-                pending.clear()
-                self._bytes = 0
-                self._snapshot_due = True
+        self._bound()  # a merged piece counts as much as a new message
         self._ready()
 
     def put_frames(self, frames: list[bytes]) -> None:
@@ -116,9 +111,20 @@ class ClientBuffer:
         for frame in frames:
             self._pending.append(_Pending({"type": "", "seq": 0}, frame))
             self._bytes += len(frame)
-        self.peak_bytes = max(self.peak_bytes, self._bytes)
+            if self._bound():
+                break  # the snapshot holds the rest
         if frames:
             self._ready()
+
+    def _bound(self) -> bool:
+        """Past the bound, drop what is pending for a snapshot; True if it did."""
+        self.peak_bytes = max(self.peak_bytes, self._bytes)
+        if len(self._pending) > self.max_messages or self._bytes > self.max_bytes:
+            self._pending.clear()
+            self._bytes = 0
+            self._snapshot_due = True
+            return True
+        return False
 
     def request_snapshot(self) -> None:
         """Send the client a snapshot at its next read, instead of what is pending."""

@@ -717,6 +717,26 @@ def test_object_extractor_on_endless_candidates_is_linear_and_loses_nothing(
     )
 
 
+@pytest.mark.parametrize("mode", ["auto", "ndjson"])
+@pytest.mark.parametrize("unit", ['["\\"', '{"a":1 x ', "[1,} "])
+def test_failed_candidates_leave_no_reference_cycles(mode: str, unit: str) -> None:
+    # A parser poisons itself with the error it raises, and that error's
+    # traceback holds the parser's frames: a cycle only the cyclic GC frees.
+    # ObjectExtractor fails a candidate every few characters here, so a cycle
+    # each would be garbage in proportion to the input (with the GC off, as
+    # while timing, memory grows with it, and time with the memory).
+    text = "\n".join([unit * 50] * 200)
+    gc.collect()
+    gc.disable()
+    try:
+        events = feed_all(ObjectExtractor(mode=mode), pieces(text, 16))  # type: ignore[arg-type]
+        assert events
+        garbage = gc.collect()
+    finally:
+        gc.enable()
+    assert garbage < 100, f"{garbage} objects in reference cycles for {len(text)} characters"
+
+
 def _code_round_trip(text: str, size: int) -> None:
     events = feed_all(CodeBlocks(), pieces(text, size))
     assert reconstruct_code_text(events) == text, "text was lost"

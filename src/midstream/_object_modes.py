@@ -112,6 +112,16 @@ def _value_of(driver: Driver, text: str, max_depth: int) -> JSONValue:
     return _load(text, max_depth)
 
 
+def _detached(error: ParseError) -> ParseError:
+    """``error`` without its traceback, to keep.
+
+    The failed parser holds the error, and the traceback holds the parser's
+    frames: kept as it is, each failed value would leave a reference cycle
+    that only the cyclic GC frees.
+    """
+    return error.with_traceback(None)
+
+
 class Found:
     """The output both modes write: events, text between values, indexes, validation."""
 
@@ -262,7 +272,7 @@ class AutoScanner:
             try:
                 events, used = driver.feed_until_done(piece)
             except ParseError as exc:
-                self._error = exc
+                self._error = _detached(exc)
                 return False
             self._fed += used
             if events:
@@ -358,7 +368,7 @@ class AutoScanner:
             try:
                 driver.close()
             except ParseError as exc:
-                error = exc
+                error = _detached(exc)
             fail = self._fed
         self._driver = None
         self._error = None
@@ -506,7 +516,7 @@ class LineReader:
             try:
                 events = self._driver.feed(piece)
             except ParseError as exc:
-                self._error = exc
+                self._error = _detached(exc)
                 return
             found.field_events(events)
 
@@ -537,7 +547,7 @@ class LineReader:
             try:
                 found.field_events(driver.close())
             except ParseError as exc:
-                error = exc
+                error = _detached(exc)
         if error is None:
             found.found(_value_of(driver, text, found.max_depth), start, start + len(text))
         else:

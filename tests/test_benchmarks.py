@@ -260,3 +260,39 @@ def test_bench_wire_serves_and_prints_every_peer() -> None:
     if "aiohttp floor" in header:
         assert "| raw, aiohttp | 12 |" in out
     assert "### Targets" in out
+
+
+# --- bench_code_blocks.py ---------------------------------------------------------------
+
+
+def test_bench_code_blocks_runs_and_agrees_with_markdown_it() -> None:
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "bench_code_blocks.py"
+    spec = importlib.util.spec_from_file_location("bench_code_blocks", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # (its dataclasses look their module up there)
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules[spec.name]
+    lines: list[str] = []
+    argv = ["--sizes", "1k", "--repeat", "1", "--budget", "5", "--no-real"]
+    assert bench.main(argv, out=lines.append) == 0
+    report = "\n".join(lines)
+    assert "| generated |" in report and "midstream µs/chunk" in report
+    assert "Every peer found the same blocks as markdown-it" in report
+
+
+# --- bench_web.py -----------------------------------------------------------------------
+
+
+def test_bench_web_runs_and_reports() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_web.py"), "--clients", "6",
+         "--streams", "2", "--copies", "1", "--delay", "0", "--slow", "0.5", "--drop", "0.5"],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout
+    assert "all ended with the value and field states of ModelStream" in out
+    assert "bytes per stream" in out and "per message published" in out

@@ -14,7 +14,6 @@ import dataclasses
 import html
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -990,24 +989,3 @@ def test_nesting_deeper_than_max_nesting_is_a_limit_error() -> None:
 def test_defaults_are_exported() -> None:
     assert midstream.DEFAULT_MAX_HOLD == DEFAULT_MAX_HOLD > 1000
     assert midstream.DEFAULT_MAX_NESTING >= 20
-
-
-def test_benchmark_script_runs_and_agrees_with_markdown_it() -> None:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_code_blocks.py"
-    spec = importlib.util.spec_from_file_location("bench_code_blocks", path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench  # (its dataclasses look their module up there)
-    try:
-        spec.loader.exec_module(bench)
-    finally:
-        del sys.modules[spec.name]
-    lines: list[str] = []
-    argv = ["--sizes", "1k", "--repeat", "1", "--budget", "5", "--no-real"]
-    assert bench.main(argv, out=lines.append) == 0
-    report = "\n".join(lines)
-    assert "| generated |" in report and "midstream µs/chunk" in report
-    assert "Every peer found the same blocks as markdown-it" in report

@@ -84,18 +84,3 @@ def test_many_clients_frozen_and_dropping_lose_nothing_and_memory_stays_bounded(
         assert channel.peak_client_bytes <= bench_web.CLIENT_BYTES + largest_frame
         assert channel.log.bytes <= 4 * 1024 * 1024
     assert len(hub) == STREAMS
-
-
-def test_the_benchmark_script_runs_and_reports() -> None:
-    import subprocess
-    import sys
-
-    from helpers import ROOT
-
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_web.py"), "--clients", "6",
-         "--streams", "2", "--copies", "1", "--delay", "0", "--slow", "0.5", "--drop", "0.5"],
-        capture_output=True, text=True, check=True, timeout=120,
-    ).stdout
-    assert "all ended with the value and field states of ModelStream" in out
-    assert "bytes per stream" in out and "per message published" in out

@@ -425,14 +425,18 @@ def test_a_stream_without_its_end_is_truncated(srv: RecordingServer) -> None:
 
 @pytest.mark.shared
 def test_idle_timeout_on_a_slow_server(srv: RecordingServer) -> None:
+    # The six events before the hold are sent (in the socket's buffer) before
+    # reading starts, so the timeout can only fire at the hold.
     srv.hold_after = 6  # then nothing, until the client goes away
     manager = _openai(srv).chat.completions.with_streaming_response.create(
         model=SID, messages=MESSAGES, stream=True
     )
     seen: list[Any] = []
-    with pytest.raises(StreamTimeout) as info:
-        for ev in stream_events(manager, idle_timeout=0.3):
-            seen.append(ev)
+    with manager as response:
+        assert srv.holding.wait(30)
+        with pytest.raises(StreamTimeout) as info:
+            for ev in stream_events(response, idle_timeout=1.0):
+                seen.append(ev)
     assert info.value.events == seen
     assert info.value.received == '{"city":"San Francisco'
     assert srv.disconnected.wait(5)
@@ -443,9 +447,11 @@ def test_idle_timeout_on_a_slow_server(srv: RecordingServer) -> None:
         manager = _openai(srv, async_=True).chat.completions.with_streaming_response.create(
             model=SID, messages=MESSAGES, stream=True
         )
-        with pytest.raises(StreamTimeout) as info:
-            async for _ev in astream_events(manager, idle_timeout=0.3):
-                pass
+        async with manager as response:
+            assert await asyncio.to_thread(srv.holding.wait, 30)
+            with pytest.raises(StreamTimeout) as info:
+                async for _ev in astream_events(response, idle_timeout=1.0):
+                    pass
         assert info.value.received == '{"city":"San Francisco'
         assert await asyncio.to_thread(srv.disconnected.wait, 5)
 

@@ -737,6 +737,71 @@ def test_dicts_and_sdk_objects_take_one_path_whatever_was_seen_first(
     assert all(result == results[0] for result in results)
 
 
+def _plain_fragment(arguments: Any) -> dict[str, Any]:
+    return {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 0, "function": {"arguments": arguments}}]}, "finish_reason": None}]}
+
+
+def _choice(c: dict[str, Any]) -> dict[str, Any]:
+    return c["choices"][0]  # type: ignore[no-any-return]
+
+
+def _entry(c: dict[str, Any]) -> dict[str, Any]:
+    return _choice(c)["delta"]["tool_calls"][0]  # type: ignore[no-any-return]
+
+
+#: Each way a chunk may differ from a plain argument fragment.
+_DEPARTURES: list[Callable[[dict[str, Any]], None]] = [
+    lambda c: c.update(usage={"prompt_tokens": 1, "completion_tokens": 2}),
+    lambda c: c.update(usage=None),
+    lambda c: c.update(error={"message": "overloaded"}),
+    lambda c: c.update(choices=c["choices"] * 2),
+    lambda c: _choice(c).update(index=1),
+    lambda c: _choice(c).update(index=None),
+    lambda c: _choice(c).update(finish_reason="tool_calls"),
+    lambda c: _choice(c).update(finish_reason="length"),
+    lambda c: _choice(c).pop("finish_reason"),
+    lambda c: _choice(c).update(logprobs=None),
+    lambda c: _choice(c)["delta"].update(role="assistant"),
+    lambda c: _choice(c)["delta"].update(content="x"),
+    lambda c: _choice(c)["delta"].update(refusal="no"),
+    lambda c: _choice(c)["delta"].update(reasoning_content="hm"),
+    lambda c: _choice(c)["delta"].update(tool_calls=_choice(c)["delta"]["tool_calls"] * 2),
+    lambda c: _entry(c).update(index=1),
+    lambda c: _entry(c).update(index=None),
+    lambda c: _entry(c).pop("index"),
+    lambda c: _entry(c).update(id="call_a"),
+    lambda c: _entry(c).update(id="call_b"),
+    lambda c: _entry(c).update(type="function"),
+    lambda c: _entry(c)["function"].update(name="f"),
+    lambda c: _entry(c)["function"].update(name="g"),
+    lambda c: _entry(c)["function"].pop("arguments"),
+]
+#: Plain argument fragments, and chunks one or two departures away from one.
+_FRAGMENT_EDGES = st.builds(
+    lambda arguments, departures: [
+        chunk := _plain_fragment(arguments), *(depart(chunk) for depart in departures)
+    ][0],
+    st.sampled_from(['{"a": ', '"b"', "1", "}", "", None, 7, " "]),
+    st.lists(st.sampled_from(_DEPARTURES), max_size=2),
+)
+_OPENING = {"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [
+    {"index": 0, "id": "call_a", "type": "function", "function": {"name": "f", "arguments": ""}}
+]}}]}
+
+
+@given(st.lists(_FRAGMENT_EDGES, max_size=6), st.booleans())
+def test_a_plain_argument_fragment_reads_as_any_other_chunk(
+    chunks: list[dict[str, Any]], opened: bool
+) -> None:
+    # A dict of the commonest shape (one more arguments fragment of a known call)
+    # takes the reader's shortcut; an SDK object always takes the general way.
+    events = [_OPENING, *chunks] if opened else chunks
+    as_dicts = feed_each(ToolCallAssembler(), events)
+    as_objects = feed_each(ToolCallAssembler(), [sdk(e) for e in events])
+    assert [comparable(evs) for evs in as_dicts] == [comparable(evs) for evs in as_objects]
+
+
 def test_format_names_are_the_reader_table() -> None:
     from typing import get_args
 

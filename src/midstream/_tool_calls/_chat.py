@@ -62,6 +62,8 @@ class ChatReader(Reader):
         return "choices" in event or ("error" in event and "type" not in event)
 
     def read(self, event: dict[str, Any]) -> None:
+        if self._fragment(event):
+            return
         table = self.table
         error = event.get("error")
         if error is not None:  # before the choices, so before their Finish
@@ -87,6 +89,49 @@ class ChatReader(Reader):
                 table.finish_choice(number, reason)
         if event.get("usage") is not None:
             self._usage(event)
+
+    def _fragment(self, event: dict[str, Any]) -> bool:
+        """Read the commonest chunk of a tool call's stream, if ``event`` is one; else False.
+
+        One choice without a finish reason, whose delta is one entry that is
+        only one more ``arguments`` fragment of a call known by its index, and
+        no ``error`` or ``usage``: all :meth:`read` would do with it is
+        :meth:`CallTable.feed_args`. Shapes are counted, not looped over;
+        anything else (an SDK object's choices among it) takes the general way,
+        and a test compares the two ways on chunks at the edge of this shape.
+        """
+        choices = event.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return False
+        choice = choices[0]
+        if type(choice) is not dict or choice.get("finish_reason") is not None:
+            return False
+        delta = choice.get("delta")
+        number = choice.get("index")
+        if type(delta) is not dict or len(delta) != 1 or type(number) is not int:
+            return False
+        entries = delta.get("tool_calls")
+        if type(entries) is not list or len(entries) != 1:
+            return False
+        entry = entries[0]
+        if type(entry) is not dict or len(entry) != 2 or "index" not in entry:
+            return False
+        function = entry.get("function")
+        if type(function) is not dict or len(function) != 1:
+            return False
+        arguments = function.get("arguments")
+        if type(arguments) is not str:
+            return False
+        if event.get("error") is not None or event.get("usage") is not None:
+            return False
+        known = self.table.choices.get(number)
+        call = None if known is None else known.by_key.get(entry["index"])
+        if known is None or call is None:
+            return False
+        known.last = call
+        if arguments:
+            self.table.feed_args(call, arguments)
+        return True
 
     def _delta(self, number: int, raw_delta: Any) -> None:
         """One choice's delta: reasoning, content, tool-call entries, a refusal."""

@@ -9,8 +9,9 @@ points:
   ``value`` equal to ``TypeAdapter(tp).validate_json(text)``, or both fail
   validation (a LimitExceededError only for nesting past max_depth);
 * the root's FieldValidated carries the final value;
-* the merged events (FieldInvalid errors as their types and locations) do not
-  depend on the chunking.
+* the merged events do not depend on the chunking, nor do the FieldInvalid
+  verdicts (their errors' types and locations) and their order; only where an
+  early verdict falls among its value's deltas does (see ``comparable``).
 
 Flags: bits 0-1 choose the type (a model, a strict model with
 ``extra="forbid"``, ``list[Tag]``, ``dict[str, Tag]``).
@@ -103,19 +104,29 @@ def depth(text: str) -> int:
     return best
 
 
-def comparable(events: list[Any]) -> list[Any]:
+def comparable(events: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The merged events, and apart from them the FieldInvalid verdicts, in order.
+
+    A value that can no longer be valid fails in the feed() whose chunk shows
+    it (tests/test_model_early.py): a string's FieldInvalid comes after the
+    delta of that chunk, so where it falls among the value's deltas depends on
+    the chunking. What may not depend on it: every other event, and the
+    verdicts themselves (paths, error types and locations) and their order.
+    """
     out = []
-    for e in merge_deltas(events):
-        if type(e) is FieldInvalid:
-            out.append(("invalid", e.path, [(x["type"], tuple(x["loc"])) for x in e.errors]))
-        elif type(e) is FieldValidated:
+    verdicts = []
+    for e in merge_deltas([e for e in events if type(e) is not FieldInvalid]):
+        if type(e) is FieldValidated:
             out.append(("valid", e.path, repr(e.value)))
         else:
             out.append(e)
-    return out
+    for e in events:
+        if type(e) is FieldInvalid:
+            verdicts.append((e.path, [(x["type"], tuple(x["loc"])) for x in e.errors]))
+    return out, verdicts
 
 
-def run(tp: Any, chunks: list[str]) -> tuple[list[Any], Any, Any]:
+def run(tp: Any, chunks: list[str]) -> tuple[Any, Any, Any]:
     stream = ModelStream(tp)
     events: list[Any] = []
     try:
@@ -125,7 +136,7 @@ def run(tp: Any, chunks: list[str]) -> tuple[list[Any], Any, Any]:
         events += stream.close()
         value: Any = ("ok", stream.value)
     except ParseError as exc:
-        return [], error_key(exc), None
+        return ([], []), error_key(exc), None
     except ValidationError as exc:  # documented: close() raises the document's verdict
         value = ("invalid", sorted((e["type"], tuple(e["loc"])) for e in exc.errors()))
     roots = [e for e in events if type(e) in (FieldValidated, FieldInvalid) and e.path == ()]

@@ -152,9 +152,11 @@ class _PathWriter:
     :class:`_PathError`.
     """
 
-    __slots__ = ("_last_path", "_last_segments", "_open_string", "stack")
+    __slots__ = ("_last_path", "_last_segments", "_open_string", "broken", "stack")
 
     def __init__(self) -> None:
+        #: A piece raised _PathError: the text can go on no further.
+        self.broken = False
         #: The open containers, the root object first (its "{" written at once,
         #: so a call cut before any piece is unfinished JSON, never ``{}``).
         self.stack: list[_Container] = [_Container(False, None)]
@@ -333,10 +335,12 @@ class GeminiReader(Reader):
         out: list[str] = []
         if streamed is not None and not name:
             call, writer = streamed  # one more part of the call being streamed
-            if call.state != OPEN:  # it failed: its remaining parts are dropped
+            if writer.broken:  # its text can go on no further: the rest is dropped
                 if not more:
                     del self._writers[number]
                 return
+            # A call that failed otherwise (an unknown tool, too long) keeps its
+            # text in the record's raw, as the other formats' calls do.
         elif not name and not pieces and fc.get("args") is None:
             return  # an empty functionCall that ends no call: nothing to do
         else:
@@ -367,6 +371,7 @@ class GeminiReader(Reader):
             if not more:
                 writer.finish(out)
         except _PathError as exc:
+            writer.broken = True
             if not more:
                 del self._writers[number]
             self._feed(call, out)

@@ -760,7 +760,7 @@ _DEPARTURES: list[Callable[[dict[str, Any]], None]] = [
     lambda c: _choice(c).update(index=None),
     lambda c: _choice(c).update(finish_reason="tool_calls"),
     lambda c: _choice(c).update(finish_reason="length"),
-    lambda c: _choice(c).pop("finish_reason"),
+    lambda c: _choice(c).pop("finish_reason", None),
     lambda c: _choice(c).update(logprobs=None),
     lambda c: _choice(c)["delta"].update(role="assistant"),
     lambda c: _choice(c)["delta"].update(content="x"),
@@ -769,13 +769,13 @@ _DEPARTURES: list[Callable[[dict[str, Any]], None]] = [
     lambda c: _choice(c)["delta"].update(tool_calls=_choice(c)["delta"]["tool_calls"] * 2),
     lambda c: _entry(c).update(index=1),
     lambda c: _entry(c).update(index=None),
-    lambda c: _entry(c).pop("index"),
+    lambda c: _entry(c).pop("index", None),
     lambda c: _entry(c).update(id="call_a"),
     lambda c: _entry(c).update(id="call_b"),
     lambda c: _entry(c).update(type="function"),
     lambda c: _entry(c)["function"].update(name="f"),
     lambda c: _entry(c)["function"].update(name="g"),
-    lambda c: _entry(c)["function"].pop("arguments"),
+    lambda c: _entry(c)["function"].pop("arguments", None),
 ]
 #: Plain argument fragments, and chunks one or two departures away from one.
 _FRAGMENT_EDGES = st.builds(

@@ -469,3 +469,125 @@ def test_blank_bytes_before_the_body_are_bounded() -> None:
     reader.feed(b"\n\n\n")
     with pytest.raises(LimitExceededError, match="blank lines before the body"):
         reader.feed(b"\r\n" * 4)
+
+
+# --- AWS's binary event stream (Bedrock) ---------------------------------------------------------
+
+
+def _eventstream(events: list[dict[str, Any]]) -> bytes:
+    """Bedrock's body: each ``{event-type: payload}`` as one binary message."""
+    from _wire import event_message
+
+    return b"".join(event_message(k, json.dumps(v).encode()) for e in events for k, v in e.items())
+
+
+def _aws_message(headers: dict[str, str], payload: bytes) -> bytes:
+    import binascii
+    import struct
+
+    raw = b"".join(bytes([len(k)]) + k.encode() + b"\x07" + struct.pack(">H", len(v.encode()))
+                   + v.encode() for k, v in headers.items())
+    prelude = struct.pack(">II", 16 + len(raw) + len(payload), len(raw))
+    message = prelude + struct.pack(">I", binascii.crc32(prelude)) + raw + payload
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
+_EVENT_TYPES = st.sampled_from(["messageStart", "contentBlockDelta", "contentBlockStop",
+                                "metadata", "x"])
+
+
+@given(objects=_objects, types=st.lists(_EVENT_TYPES, min_size=6, max_size=6), data=st.data())
+def test_eventstream_gives_every_message_under_every_chunking(
+    objects: list[dict[str, Any]], types: list[str], data: st.DataObject
+) -> None:
+    from midstream._eventstream import EventStreamFrames
+
+    events = [{kind: value} for kind, value in zip(types, objects, strict=False)]
+    body = _eventstream(events)
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=12), label="cuts")
+    assert _frames(EventStreamFrames, split_at(body, cuts)) == events
+    assert _frames(EventStreamFrames, [body[i : i + 1] for i in range(len(body))]) == events
+
+
+@given(cut=st.integers(0, 10_000), flip=st.integers(0, 10_000), data=st.data())
+def test_a_corrupt_message_is_an_error_at_its_offset_after_the_messages_before_it(
+    cut: int, flip: int, data: st.DataObject
+) -> None:
+    from midstream._eventstream import EventStreamFrames
+
+    events = [{"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": t}}}
+              for t in ["Hel", "lo", " wor", "ld"]]
+    messages = [_eventstream([e]) for e in events]
+    body = b"".join(messages)
+    at = flip % len(body)
+    bad = body[:at] + bytes([body[at] ^ 0x40]) + body[at + 1 :]
+    start = max(i for i in range(len(messages)) if sum(map(len, messages[:i])) <= at)
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=4), label="cuts")
+    framer = EventStreamFrames()
+    got: list[dict[str, Any]] = []
+    with pytest.raises(JsonSyntaxError) as info:
+        for chunk in split_at(bad, [*cuts, cut % len(body)]):
+            got += framer.feed(chunk)
+        framer.close()
+    assert got == events[:start]  # every whole message before the corrupt one
+    assert info.value.offset == sum(map(len, messages[:start]))
+    assert "event stream is corrupt" in str(info.value)
+
+
+def test_eventstream_errors_limits_and_a_cut_body() -> None:
+    from midstream._eventstream import EventStreamFrames
+
+    delta = {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "Hi"}}}
+    body = _eventstream([delta])
+    with pytest.raises(LimitExceededError, match="max_event_size"):
+        EventStreamFrames(max_event_size=len(body) - 1).feed(body)
+    framer = EventStreamFrames()
+    assert framer.feed(body + body[:20]) == [delta]
+    assert framer.close() == [] and framer.cut_short == 20
+    not_json = _aws_message({":message-type": "event", ":event-type": "x"}, b"{nope")
+    with pytest.raises(JsonSyntaxError, match="payload of message 1") as info:
+        EventStreamFrames().feed(not_json)
+    assert info.value.offset > 0
+    thrown = _aws_message({":message-type": "exception", ":exception-type": "throttlingException"},
+                          b'{"message": "Too many requests"}')
+    assert EventStreamFrames().feed(thrown) == [
+        {"error": {"type": "throttlingException", "message": "Too many requests"}}]
+    failed = _aws_message({":message-type": "error", ":error-code": "InternalFailure",
+                           ":error-message": "boom"}, b"")
+    assert EventStreamFrames().feed(failed) == [
+        {"error": {"code": "InternalFailure", "message": "boom"}}]
+
+
+@pytest.mark.shared
+def test_bedrock_recordings_as_their_binary_body_give_the_events_of_their_dicts() -> None:
+    streams = _streams("bedrock_converse_stream.jsonl")
+    assert streams
+    for stream in streams:
+        expected = list(stream_events(stream["events"]))
+        body = _eventstream(stream["events"])
+        for chunks in _cuts(body)[::3]:
+            got = list(stream_events(iter(chunks), format="bedrock"))
+            assert repr(got) == repr(expected), stream["id"]
+
+
+def test_a_bedrock_exception_mid_stream_is_a_stream_error_after_the_events_before_it() -> None:
+    delta = {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": "Hi"}}}
+    thrown = _aws_message({":message-type": "exception", ":exception-type": "throttlingException"},
+                          b'{"message": "Too many requests"}')
+    body = _eventstream([{"messageStart": {"role": "assistant"}}, delta]) + thrown
+    seen: list[Any] = []
+    with pytest.raises(StreamError, match="Too many requests") as info:
+        for ev in stream_events(iter([body]), format="bedrock"):
+            seen.append(ev)
+    assert info.value.type == "throttlingException"
+    assert seen == [ContentDelta(0, "Hi")]
+    cut = list(stream_events(iter([_eventstream([delta])[:-3]]), format="bedrock"))
+    assert cut and type(cut[-1]).__name__ == "Truncated"
+
+
+@pytest.mark.shared
+def test_a_bedrock_body_over_http_framed_by_its_content_type(srv: RecordingServer) -> None:
+    (stream, *_) = _streams("bedrock_converse_stream.jsonl")
+    expected = list(stream_events(stream["events"]))
+    body = _eventstream(stream["events"])
+    assert repr(_over_http(srv, "application/vnd.amazon.eventstream", body)) == repr(expected)

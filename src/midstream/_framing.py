@@ -1,7 +1,7 @@
 """How a raw response body is cut into events when it is not server-sent events.
 
 The raw-response path (:mod:`midstream._raw`) reads SSE. Two providers stream
-otherwise:
+otherwise (and Bedrock in binary: :mod:`midstream._eventstream`):
 
 * **NDJSON**: Ollama's native ``/api/chat`` sends one JSON object per line
   (``application/x-ndjson``), no ``data:`` prefix, no blank-line framing.
@@ -42,6 +42,7 @@ from ._errors import (
     LimitExceededError,
     ParseError,
 )
+from ._eventstream import EventStreamFrames
 from ._json_core import JsonCore
 from ._json_messages import limit_message
 from ._json_utf8 import Utf8Input
@@ -55,11 +56,12 @@ __all__ = [
     "JsonArrayFrames",
     "NDJSONFrames",
     "choose_framing",
+    "decode_event",
     "open_framing",
 ]
 
 #: How a body can be framed.
-Framing = Literal["sse", "ndjson", "json-array"]
+Framing = Literal["sse", "ndjson", "json-array", "eventstream"]
 
 #: The framings each wire format's body may have, where it is not SSE alone;
 #: the first byte chooses between several. A WebSocket transcript of the
@@ -69,6 +71,7 @@ FORMAT_FRAMINGS: Final[dict[str, tuple[Framing, ...]]] = {
     "gemini": ("sse", "json-array"),
     "ollama": ("ndjson",),
     "realtime": ("ndjson",),
+    "bedrock": ("eventstream",),
 }
 
 #: Content types that say the framing. ``application/json`` is a JSON-array
@@ -82,6 +85,7 @@ MEDIA_FRAMINGS: Final[dict[str, Framing]] = {
     "application/jsonlines": "ndjson",
     "application/x-jsonlines": "ndjson",
     "application/json": "json-array",
+    "application/vnd.amazon.eventstream": "eventstream",
 }
 
 _SSE_ONLY: Final[tuple[Framing, ...]] = ("sse",)
@@ -98,12 +102,14 @@ def choose_framing(
     then the content type; then the first byte among the format's framings.
     """
     if framing is not None:
-        if framing not in ("sse", "ndjson", "json-array"):
-            raise ValueError(f"framing must be sse, ndjson or json-array; got {framing!r}")
+        if framing not in ("sse", "ndjson", "json-array", "eventstream"):
+            raise ValueError(
+                f"framing must be sse, ndjson, json-array or eventstream; got {framing!r}"
+            )
         return framing  # type: ignore[return-value]  # checked above
     first = head[:1]
     said = MEDIA_FRAMINGS.get(media_type)
-    if said == "ndjson":
+    if said == "ndjson" or said == "eventstream":
         return said
     if said == "json-array":
         return said if first == b"[" else None
@@ -118,12 +124,14 @@ def choose_framing(
 
 def open_framing(
     framing: Framing, max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-) -> NDJSONFrames | JsonArrayFrames:
+) -> NDJSONFrames | JsonArrayFrames | EventStreamFrames:
     """The framer of a body that is not SSE."""
     if framing == "ndjson":
         return NDJSONFrames(max_event_size)
     if framing == "json-array":
         return JsonArrayFrames(max_event_size)
+    if framing == "eventstream":
+        return EventStreamFrames(max_event_size)
     raise ValueError(f"no framer for {framing!r}: SSE is read by SSEFrames")
 
 
@@ -151,7 +159,7 @@ def _located(
     )
 
 
-def _decode(data: bytes, what: str, offset: int, line: int, column: int) -> dict[str, Any]:
+def decode_event(data: bytes, what: str, offset: int, line: int, column: int) -> dict[str, Any]:
     """One event's JSON object, or the error at its place in the body."""
     try:
         value = from_json(data, allow_inf_nan=False)
@@ -271,7 +279,7 @@ class NDJSONFrames:
         if self._offset == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = b"   " + line[3:]  # the BOM, as blanks: offsets still count its bytes
         if line.strip(b" \t\r"):
-            out.append(_decode(line, f"line {self._line} of the body", self._offset,
+            out.append(decode_event(line, f"line {self._line} of the body", self._offset,
                                self._line, 1))
 
     def _raise_pending(self) -> None:
@@ -416,7 +424,7 @@ class JsonArrayFrames:
             self._index += 1
             at, line, column = self._start
             what = f"element {self._index} of the JSON array"
-            out.append(_decode(element.encode(), what, at, line, column))
+            out.append(decode_event(element.encode(), what, at, line, column))
             newlines = element.count("\n")
             if newlines:
                 self._line += newlines

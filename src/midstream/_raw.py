@@ -28,6 +28,7 @@ from jiter import from_json
 
 from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, StreamError
 from ._events import Event, ServerSentEvent
+from ._eventstream import EventStreamFrames
 from ._framing import JsonArrayFrames, NDJSONFrames, choose_framing, open_framing
 from ._json_messages import limit_message
 from ._pipeline import ProviderPipeline
@@ -148,7 +149,7 @@ class WireReader:
         self._framing = framing
         self._max_event_size = max_event_size
         self._lead = b""  # blank bytes before the first that tells the framing
-        self._body: NDJSONFrames | JsonArrayFrames | None = None
+        self._body: NDJSONFrames | JsonArrayFrames | EventStreamFrames | None = None
         #: how the body is framed: "sse", "ndjson", "json-array"; None until its first byte
         self.framing: str | None = None
         self.received_bytes = 0

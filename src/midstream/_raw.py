@@ -115,8 +115,8 @@ def _blank_body(size: int, limit: int) -> LimitExceededError:
 class WireReader:
     """Bytes of an SSE body in, midstream events out (``feed``/``close``, no I/O).
 
-    A body that is not SSE (NDJSON, a JSON array of events: see
-    :mod:`midstream._framing`) is read by its framer instead, chosen at the
+    A body that is not SSE (NDJSON, a JSON array of events, AWS's binary event
+    stream: see :mod:`midstream._framing`) is read by its framer instead, chosen at the
     first non-blank byte from ``framing``, ``media_type`` and ``format``.
 
     Args:
@@ -143,7 +143,7 @@ class WireReader:
         self._pipeline = pipeline
         self._feed_payload = pipeline.feed
         self._sniffed = False  # True once the body is SSE: then only the hot path below runs
-        # Not SSE (NDJSON, a JSON array): chosen by _framing from these, read by its framer
+        # Not SSE (NDJSON, a JSON array, AWS's event stream): chosen by _framing, read by its framer
         self._format = format
         self._media_type = media_type
         self._framing = framing

@@ -774,6 +774,31 @@ def test_code_blocks_on_a_megabyte_of_backticks_is_linear_and_loses_nothing(
                   lambda text: _code_round_trip(text, size), sizes)
 
 
+def _one_bedrock_message(n: int) -> str:
+    """One AWS event-stream message of about ``n`` bytes, as latin-1 text (for assert_linear)."""
+    from _wire import event_message
+
+    payload = b'{"contentBlockDelta": {"delta": {"text": "' + b"x" * n + b'"}}}'
+    return event_message("contentBlockDelta", payload).decode("latin-1")
+
+
+def _read_eventstream(text: str, size: int) -> None:
+    from midstream._eventstream import EventStreamFrames
+
+    framer = EventStreamFrames()
+    body = text.encode("latin-1")
+    events = [e for chunk in pieces(body, size) for e in framer.feed(chunk)]
+    assert len(events) == 1 and framer.close() == []
+
+
+def test_a_long_bedrock_message_in_small_chunks_is_joined_once() -> None:
+    # The framer holds a message's pieces until its length (in its prelude) is
+    # there, then joins them once: adding each chunk to a bytes buffer would copy
+    # the message so far for every chunk, quadratic in its length.
+    assert_linear("EventStreamFrames: one long message in 16-byte chunks", _one_bedrock_message,
+                  lambda text: _read_eventstream(text, 16), (200_000, 2_000_000))
+
+
 # --- other unbounded inputs: an endless line, word, sentence, event -------------------------
 
 

@@ -57,7 +57,9 @@ class EventStreamFrames:
 
         self._decode = decode_event
         self._max = max_event_size
-        self._buffer = b""
+        self._pieces: list[bytes] = []  # the body from the first message not yet read
+        self._held = 0  # their length
+        self._need = 12  # bytes the next step needs: a prelude, or the whole message
         self._offset = 0  # the body's byte offset of the buffer's first byte
         self._count = 0  # messages read
         self._pending: ParseError | None = None  # raised by the next call
@@ -73,15 +75,22 @@ class EventStreamFrames:
             LimitExceededError: a message longer than ``max_event_size``.
         """
         self._raise_pending()
-        buffer = self._buffer + chunk if self._buffer else chunk
+        self._pieces.append(chunk)
+        self._held += len(chunk)
+        if self._held < self._need:
+            return []  # the pieces are joined once, when the message is whole
+        pieces = self._pieces
+        buffer = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         out: list[dict[str, Any]] = []
         at = 0
         n = len(buffer)
+        self._need = 12
         try:
             while n - at >= 12:
                 total, headers = struct.unpack_from(">II", buffer, at)
                 self._check_prelude(buffer, at, total, headers)
                 if n - at < total:
+                    self._need = total
                     break
                 out.append(self._message(buffer, at, total, headers))
                 at += total
@@ -89,15 +98,18 @@ class EventStreamFrames:
             if not out:
                 raise
             self._pending = exc  # the events before it go out first
-        self._buffer = buffer[at:]
+        rest = buffer[at:] if at else buffer
+        self._pieces = [rest] if rest else []
+        self._held = len(rest)
         self._offset += at
         return out
 
     def close(self) -> list[dict[str, Any]]:
         """The end of the body: a message left unfinished is dropped (``cut_short`` says so)."""
         self._raise_pending()
-        self.cut_short = len(self._buffer)
-        self._buffer = b""
+        self.cut_short = self._held
+        self._pieces = []
+        self._held = 0
         return []
 
     # --- one message ---------------------------------------------------------------

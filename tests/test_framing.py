@@ -591,3 +591,32 @@ def test_a_bedrock_body_over_http_framed_by_its_content_type(srv: RecordingServe
     expected = list(stream_events(stream["events"]))
     body = _eventstream(stream["events"])
     assert repr(_over_http(srv, "application/vnd.amazon.eventstream", body)) == repr(expected)
+
+
+@given(body=st.binary(max_size=300) | st.builds(
+    lambda events, noise, at: (lambda b: b[:at] + noise + b[at:])(_eventstream(events)),
+    st.lists(st.builds(lambda k, v: {k: v}, _EVENT_TYPES, st.dictionaries(
+        json_text_no_surrogates, json_values(json_text_no_surrogates), max_size=2)), max_size=3),
+    st.binary(max_size=20), st.integers(0, 400)),
+    data=st.data())
+def test_any_bytes_give_the_same_events_or_the_same_parse_error_under_every_chunking(
+    body: bytes, data: st.DataObject
+) -> None:
+    from midstream import ParseError
+    from midstream._eventstream import EventStreamFrames
+
+    def read(chunks: list[bytes]) -> tuple[list[dict[str, Any]], Any]:
+        framer = EventStreamFrames(max_event_size=1000)
+        out: list[dict[str, Any]] = []
+        try:
+            for chunk in chunks:
+                out += framer.feed(chunk)
+            out += framer.close()
+        except ParseError as exc:  # nothing else may escape
+            return out, (type(exc), exc.offset, str(exc))
+        return out, ("cut", framer.cut_short)
+
+    whole = read([body])
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=8), label="cuts")
+    assert read(split_at(body, cuts)) == whole
+    assert read([body[i : i + 1] for i in range(len(body))]) == whole

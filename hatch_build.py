@@ -43,6 +43,7 @@ COMPILED_MODULES = (
     "midstream/_json_core.py",
     "midstream/_json_stream.py",
     "midstream/_sse.py",
+    "midstream/_frame_events.py",
     "midstream/_eventstream.py",
     "midstream/_framing.py",
     "midstream/_pipeline.py",

@@ -197,8 +197,11 @@ def test_limits() -> None:
     with pytest.raises(LimitExceededError, match="element 2 of the JSON array is longer") as info:
         _frames(lambda: JsonArrayFrames(16), [b'[{"a": 1}, {"a": "0123456789"}]'])
     assert info.value.offset == 11
-    with pytest.raises(ValueError, match="max_event_size must be at least 1"):
-        JsonArrayFrames(0)
+    from midstream._eventstream import EventStreamFrames
+
+    for framer_class in (NDJSONFrames, JsonArrayFrames, EventStreamFrames):
+        with pytest.raises(ValueError, match="max_event_size must be at least 1"):
+            framer_class(0)
     deep = b"[" + b'{"a":' * 300 + b"1" + b"}" * 300 + b"]"  # past jiter's recursion limit
     with pytest.raises(LimitExceededError, match="cannot be decoded"):
         _frames(JsonArrayFrames, [deep])

@@ -30,8 +30,8 @@ import struct
 import zlib
 from typing import Any, Final
 
-from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, ParseError
-from ._json_messages import limit_message
+from ._errors import ErrorKind, JsonSyntaxError, ParseError
+from ._frame_events import Framer, decode_event, too_big
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = ["EventStreamFrames"]
@@ -44,7 +44,7 @@ _BYTES: Final = 6
 _STRING: Final = 7
 
 
-class EventStreamFrames:
+class EventStreamFrames(Framer):
     """AWS event-stream body bytes in, one event object per message out.
 
     ``max_event_size`` bounds one message, in bytes (a longer one is a
@@ -53,16 +53,12 @@ class EventStreamFrames:
     """
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
-        from ._framing import decode_event  # (it imports this module)
-
-        self._decode = decode_event
-        self._max = max_event_size
+        super().__init__(max_event_size)
         self._pieces: list[bytes] = []  # the body from the first message not yet read
         self._held = 0  # their length
         self._need = 12  # bytes the next step needs: a prelude, or the whole message
         self._offset = 0  # the body's byte offset of the buffer's first byte
         self._count = 0  # messages read
-        self._pending: ParseError | None = None  # raised by the next call
         #: bytes of the message the body stopped inside (0: it stopped between two)
         self.cut_short = 0
 
@@ -124,14 +120,8 @@ class EventStreamFrames:
                 f"its lengths do not add up (total {total}, headers {headers})", offset
             )
         if total > self._max:
-            msg = limit_message(
-                f"message {self._count + 1} of the event stream is longer",
-                "max_event_size",
-                self._max,
-                "bytes",
-            )
-            raise LimitExceededError(ErrorKind.SIZE_LIMIT, msg, offset, 1, offset + 1,
-                                     unit="byte")
+            raise too_big(f"message {self._count + 1} of the event stream", self._max, "bytes",
+                          offset, 1, offset + 1)
 
     def _message(self, buffer: bytes, at: int, total: int, size: int) -> dict[str, Any]:
         offset = self._offset + at
@@ -181,13 +171,7 @@ class EventStreamFrames:
 
     def _json(self, payload: bytes, offset: int) -> dict[str, Any]:
         what = f"the payload of message {self._count} of the event stream"
-        return self._decode(payload, what, offset, 1, offset + 1)
-
-    def _raise_pending(self) -> None:
-        error = self._pending
-        if error is not None:
-            self._pending = None
-            raise error
+        return decode_event(payload, what, offset, 1, offset + 1)
 
     def _corrupt(self, why: str, offset: int) -> ParseError:
         return JsonSyntaxError(

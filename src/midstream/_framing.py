@@ -33,20 +33,16 @@ from __future__ import annotations
 import codecs
 from typing import Any, Final, Literal
 
-from jiter import from_json
-
 from ._errors import (
     ErrorKind,
     IncompleteJsonError,
     JsonSyntaxError,
-    LimitExceededError,
     ParseError,
 )
 from ._eventstream import EventStreamFrames
+from ._frame_events import Framer, decode_event, too_big
 from ._json_core import JsonCore
-from ._json_messages import limit_message
 from ._json_utf8 import Utf8Input
-from ._options import check_limit
 from ._sse import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = [
@@ -56,7 +52,6 @@ __all__ = [
     "JsonArrayFrames",
     "NDJSONFrames",
     "choose_framing",
-    "decode_event",
     "open_framing",
 ]
 
@@ -135,45 +130,6 @@ def open_framing(
     raise ValueError(f"no framer for {framing!r}: SSE is read by SSEFrames")
 
 
-# --- decoding one event ----------------------------------------------------------------------
-
-
-def _located(
-    data: bytes, what: str, offset: int, line: int, column: int, error: ValueError
-) -> ParseError:
-    """Why jiter refused ``data``, said by the JSON core with its position in the body."""
-    core: JsonCore[object] = JsonCore()
-    try:
-        core.feed(data)
-        core.close()
-    except ParseError as exc:
-        col = exc.column + column - 1 if exc.line == 1 else exc.column
-        return type(exc)(
-            exc.kind, f"{what}: {exc.msg}", offset + exc.offset, line + exc.line - 1, col,
-            unit="byte",
-        )
-    # valid JSON that jiter would not decode: nesting past its recursion limit
-    return LimitExceededError(
-        ErrorKind.DEPTH_LIMIT, f"{what} cannot be decoded: {error}", offset, line, column,
-        unit="byte",
-    )
-
-
-def decode_event(data: bytes, what: str, offset: int, line: int, column: int) -> dict[str, Any]:
-    """One event's JSON object, or the error at its place in the body."""
-    try:
-        value = from_json(data, allow_inf_nan=False)
-    except ValueError as exc:
-        raise _located(data, what, offset, line, column, exc) from None
-    if type(value) is not dict:
-        lead = len(data) - len(data.lstrip())
-        raise JsonSyntaxError(
-            ErrorKind.UNEXPECTED_CHARACTER, f"{what} is not a JSON object",
-            offset + lead, line, column + lead, unit="byte",
-        )
-    return value
-
-
 def _cut_off(data: bytes) -> bool:
     """Whether ``data`` is the beginning of a JSON value, cut (maybe inside a character)."""
     try:
@@ -191,15 +147,10 @@ def _cut_off(data: bytes) -> bool:
     return False
 
 
-def _too_big(what: str, limit: int, unit: str, offset: int, line: int, column: int) -> ParseError:
-    msg = limit_message(f"{what} is longer", "max_event_size", limit, unit)
-    return LimitExceededError(ErrorKind.SIZE_LIMIT, msg, offset, line, column, unit="byte")
-
-
 # --- NDJSON ----------------------------------------------------------------------------------
 
 
-class NDJSONFrames:
+class NDJSONFrames(Framer):
     """NDJSON body bytes in, one JSON object per non-blank line out.
 
     Lines end at ``\\n`` (a ``\\r`` before it is whitespace to JSON); a blank
@@ -213,12 +164,11 @@ class NDJSONFrames:
     """
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
-        self._max = check_limit("max_event_size", max_event_size)
+        super().__init__(max_event_size)
         self._partial: list[bytes] = []
         self._partial_len = 0
         self._offset = 0  # where the unfinished line starts in the body
         self._line = 1  # its line number
-        self._pending: ParseError | None = None
         #: bytes of a last line that the body cut off (dropped at close)
         self.cut_short = 0
 
@@ -248,7 +198,7 @@ class NDJSONFrames:
                 self._partial.append(rest)
                 self._partial_len += len(rest)
                 if self._partial_len > self._max:
-                    raise _too_big(f"line {self._line} of the body", self._max, "bytes",
+                    raise too_big(f"line {self._line} of the body", self._max, "bytes",
                                    self._offset, self._line, 1)
         except ParseError as exc:
             if not out:
@@ -274,19 +224,13 @@ class NDJSONFrames:
 
     def _take(self, line: bytes, out: list[dict[str, Any]]) -> None:
         if len(line) > self._max:
-            raise _too_big(f"line {self._line} of the body", self._max, "bytes", self._offset,
+            raise too_big(f"line {self._line} of the body", self._max, "bytes", self._offset,
                            self._line, 1)
         if self._offset == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = b"   " + line[3:]  # the BOM, as blanks: offsets still count its bytes
         if line.strip(b" \t\r"):
             out.append(decode_event(line, f"line {self._line} of the body", self._offset,
                                self._line, 1))
-
-    def _raise_pending(self) -> None:
-        error = self._pending
-        if error is not None:
-            self._pending = None
-            raise error
 
 
 # --- a JSON array of events --------------------------------------------------------------------
@@ -307,7 +251,7 @@ _EXPECTED: Final = {
 }
 
 
-class JsonArrayFrames:
+class JsonArrayFrames(Framer):
     """The bytes of one JSON array in, its elements (the events' objects) out, each once complete.
 
     Between elements this framer reads the array's own punctuation; inside
@@ -322,7 +266,7 @@ class JsonArrayFrames:
     """
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
-        self._max = check_limit("max_event_size", max_event_size)
+        super().__init__(max_event_size)
         self._utf8 = Utf8Input()
         self._state = _OPEN
         self._core: JsonCore[object] | None = None
@@ -334,7 +278,6 @@ class JsonArrayFrames:
         self._line = 1  # line and column of the next character
         self._column = 1
         self._start = (0, 1, 1)  # the current element's (byte offset, line, column)
-        self._pending: ParseError | None = None
 
     @property
     def complete(self) -> bool:
@@ -413,7 +356,7 @@ class JsonArrayFrames:
             self._size += used
             if self._size > self._max:
                 at, line, column = self._start
-                raise _too_big(f"element {self._index + 1} of the JSON array", self._max,
+                raise too_big(f"element {self._index + 1} of the JSON array", self._max,
                                "characters", at, line, column)
         if core.done:
             element = "".join(self._parts)
@@ -464,9 +407,3 @@ class JsonArrayFrames:
             f"expected {_EXPECTED[self._state]} in the JSON array body, found {c!r}",
             self._byte(self._chars + i), self._line, self._column, unit="byte",
         )
-
-    def _raise_pending(self) -> None:
-        error = self._pending
-        if error is not None:
-            self._pending = None
-            raise error

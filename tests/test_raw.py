@@ -437,9 +437,9 @@ def test_idle_timeout_on_a_slow_server(srv: RecordingServer) -> None:
         with pytest.raises(StreamTimeout) as info:
             for ev in stream_events(response, idle_timeout=1.0):
                 seen.append(ev)
+        assert srv.disconnected.wait(5)  # closed by stream_events, before the with block
     assert info.value.events == seen
     assert info.value.received == '{"city":"San Francisco'
-    assert srv.disconnected.wait(5)
 
     async def main() -> None:
         srv.reset()
@@ -452,8 +452,8 @@ def test_idle_timeout_on_a_slow_server(srv: RecordingServer) -> None:
             with pytest.raises(StreamTimeout) as info:
                 async for _ev in astream_events(response, idle_timeout=1.0):
                     pass
+            assert await asyncio.to_thread(srv.disconnected.wait, 5)  # before the with block
         assert info.value.received == '{"city":"San Francisco'
-        assert await asyncio.to_thread(srv.disconnected.wait, 5)
 
     asyncio.run(main())
 

@@ -10,9 +10,10 @@ under every chunking, and ``WireReader``'s bounds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -47,7 +48,8 @@ def _norm(events: list[Any]) -> list[Any]:
     for ev in events:
         error = getattr(ev, "error", None)
         if isinstance(error, BaseException):
-            out.append((type(ev).__name__, ev.choice, ev.index, ev.raw, repr(error)))
+            fields = [getattr(ev, name, None) for name in ("choice", "index", "raw", "start")]
+            out.append((type(ev).__name__, *fields, repr(error)))
         else:
             out.append(ev)
     return out
@@ -672,3 +674,146 @@ def test_events_before_an_error_event_in_the_same_read_stand(cut: int) -> None:
     assert info.value.message == "Overloaded"
     text = "".join(ev.text for ev in events if isinstance(ev, ContentDelta))
     assert text == '{"a": "bc'
+
+
+# --- events read from their bytes without decoding their JSON -----------------------------------
+
+#: The varying strings: mostly plain, some with characters JSON escapes, and the marker
+#: ``§`` that :func:`_wire_body` may replace by raw bytes JSON or UTF-8 refuse.
+_HOT_TEXT = st.one_of(
+    st.text(alphabet="ab {}[]:,1", min_size=1, max_size=6),
+    st.text(alphabet="ab {}[]:,1é€😀", min_size=1, max_size=6),
+    st.text(alphabet='ab"\\\n\t\x00\x7fé😀§', max_size=4),
+)
+_RAW_BYTES = st.sampled_from([b"\x01", b"\n", b"\xff", b"\xc3", b"\x7f", b'"', b"\\"])
+
+
+def _chat_shape(draw: Any) -> Callable[[str], dict[str, Any]]:
+    """A Chat Completions chunk with one string left open: content, or a call's arguments."""
+    top = {"id": draw(st.sampled_from(["chatcmpl-1", "chatcmpl-2"])),
+           "object": "chat.completion.chunk", "created": 1, "model": "m",
+           **draw(_maybe(usage=st.none() | st.just({"total_tokens": 3})))}
+    index = draw(st.sampled_from([0, 0, 0, 1]))
+    finish = draw(st.sampled_from([None] * 8 + ["stop", "tool_calls"]))
+    call = draw(st.sampled_from([0, 0, 1, 2]))
+    kind = draw(st.sampled_from(["content", "content", "args", "args", "start", "other"]))
+
+    def chunk(text: str) -> dict[str, Any]:
+        if kind == "content":
+            delta: dict[str, Any] = {"content": text}
+        elif kind == "args":
+            delta = {"tool_calls": [{"index": call, "function": {"arguments": text}}]}
+        elif kind == "start":
+            delta = {"tool_calls": [{"index": call, "id": f"call_{call}", "type": "function",
+                                     "function": {"name": "f", "arguments": text}}]}
+        else:
+            delta = {"role": "assistant", "content": text, "refusal": None}
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return {**top, "choices": [choice]}
+
+    return chunk
+
+
+def _anthropic_shape(draw: Any) -> Callable[[str], dict[str, Any]]:
+    """An Anthropic event with one string left open: a ``text_delta`` mostly."""
+    kind = draw(st.sampled_from(["text", "text", "json", "other"]))
+    index = draw(st.sampled_from([0, 0, 1]))
+    other = draw(st.sampled_from([
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}},
+        {"type": "content_block_stop", "index": index},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}},
+        {"type": "ping"},
+    ]))
+
+    def event(text: str) -> dict[str, Any]:
+        if kind == "other":
+            return other
+        delta = ({"type": "text_delta", "text": text} if kind == "text"
+                 else {"type": "input_json_delta", "partial_json": text})
+        return {"type": "content_block_delta", "index": index, "delta": delta}
+
+    return event
+
+
+@st.composite
+def _wire_body(draw: Any) -> tuple[str, list[bytes]]:
+    """A body of chunks of a few shapes, each spelled one of the ways servers spell JSON."""
+    api = draw(st.sampled_from(["chat", "anthropic"]))
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        make = _chat_shape(draw) if api == "chat" else _anthropic_shape(draw)
+        spell = {"ensure_ascii": draw(st.booleans()),
+                 "separators": draw(st.sampled_from([(",", ":"), (", ", ": ")]))}
+        shapes.append((make, spell))
+    blocks = []
+    for _ in range(draw(st.integers(0, 24))):
+        make, spell = shapes[draw(st.integers(0, len(shapes) - 1))]
+        event = make(draw(_HOT_TEXT))
+        data = json.dumps(event, **spell)
+        raw = data.encode()
+        if "§" in data and draw(st.booleans()):
+            raw = raw.replace("§".encode(), draw(_RAW_BYTES))  # bytes JSON or UTF-8 refuse
+        if api == "chat":
+            blocks.append(b"data: " + raw + b"\n\n")
+        else:
+            name = draw(st.sampled_from([event["type"]] * 8 + ["error", "message"]))
+            blocks.append(b"event: " + name.encode() + b"\ndata: " + raw + b"\n\n")
+    if api == "chat" and draw(st.booleans()):
+        blocks.insert(draw(st.integers(0, len(blocks))), b"data: [DONE]\n\n")
+    return api, blocks
+
+
+def _wire_run(blocks: list[bytes], cuts: list[int], learn: bool, **kw: Any) -> list[Any]:
+    """What each feed and the close of a WireReader give (an error by type and message)."""
+    pipeline = ProviderPipeline(model=None, tools=None, choice=0, keep_text=True, **kw)
+    reader = WireReader(pipeline, learn=learn)
+    body = b"".join(blocks)
+    points = sorted({0, *cuts, len(body)})
+    got: list[Any] = []
+    try:
+        for start, end in itertools.pairwise(points):
+            got.append(_norm(reader.feed(body[start:end])))
+        got.append(_norm(reader.close()))
+    except Exception as exc:
+        got.append((type(exc), str(exc), _norm(getattr(exc, "events", []))))
+    return [*got, pipeline.received(), reader.events_read]
+
+
+@given(body=_wire_body(), cuts=st.lists(st.integers(0, 4000), max_size=6),
+       json_mode=st.sampled_from([None, True, False]),
+       format=st.sampled_from(["auto", "chat", "anthropic"]))
+@example(body=("chat", [
+    b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"[1"},"finish_reason":null}]}\n\n',
+    b'data: {"id":"c","choices":[{"index":0,"delta":{"content":",2"},"finish_reason":null}]}\n\n',
+    b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"\xff"},"finish_reason":null}]}\n\n',
+]), cuts=[], json_mode=True, format="chat")
+def test_events_read_without_decoding_their_json_are_the_decoded_ones(
+    body: tuple[str, list[bytes]], cuts: list[int], json_mode: bool | None, format: Any
+) -> None:
+    """A chunk that differs from an earlier one only in one string is read from its bytes.
+
+    The same events, errors and counts as decoding every event's JSON, under
+    any chunking: escapes, non-ASCII, bytes JSON or UTF-8 refuse, another id,
+    another shape, a call not started, an error event, after ``[DONE]``.
+    """
+    _api, blocks = body
+    kw = {"json": json_mode, "format": format}
+    assert _wire_run(blocks, cuts, True, **kw) == _wire_run(blocks, cuts, False, **kw)
+
+
+def test_the_commonest_chunks_are_read_without_decoding_their_json() -> None:
+    """Content and argument fragments: one decode learns each shape, the rest are read."""
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [
+        {"index": 0, "delta": {"content": "x"}, "logprobs": None, "finish_reason": None}]}
+    pieces = ['{"a": "', *(["word ", 'said \\"hi\\"', "é", "\\u00e9"] * 25), '"}']
+    body = [_chat(None).encode()]
+    for piece in pieces:
+        chunk["choices"][0]["delta"]["content"] = piece
+        body.append(f"data: {json.dumps(chunk)}\n\n".encode())
+    reader = WireReader(ProviderPipeline(model=None, json=True, tools=None, choice=0,
+                                         keep_text=True))
+    events = [ev for piece in body for ev in reader.feed(piece)]
+    assert "".join(ev.text for ev in events if isinstance(ev, ContentDelta)) == "".join(pieces)
+    assert reader.events_read == len(body)
+    assert reader.events_decoded <= 3  # the role chunk, the first piece, one with a plain text

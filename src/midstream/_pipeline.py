@@ -45,7 +45,7 @@ from ._events import (
 from ._json_stream import JsonStream
 from ._tool_calls import TRUNCATION_REASONS, Format, ToolCallAssembler, ToolsArg
 
-__all__ = ["CUT_REASONS", "ProviderPipeline"]
+__all__ = ["CUT_REASONS", "HotKey", "ProviderPipeline"]
 
 
 #: Finish reasons that mean the provider stopped the output before the model
@@ -77,6 +77,14 @@ _JSON_BLANKS: Final = " \t\n\r"
 # --- the commonest chunk (see ProviderPipeline._plain_delta) ---------------------------------
 
 _content_delta: Final[Callable[[int, str], ContentDelta]] = fast_constructor(ContentDelta)
+
+#: What :meth:`ProviderPipeline.hot_string` says of a chunk's string: (what it is,
+#: the choice, the call's index in the chunk or None).
+HotKey = tuple[int, int, Any]
+#: The string is one piece of the choice's content.
+_CONTENT: Final = 0
+#: The string is one more fragment of the arguments of the choice's call at that index.
+_ARGUMENTS: Final = 1
 
 
 def _about_content(exc: ParseError, choice: int, before: list[Event]) -> ParseError:
@@ -555,18 +563,63 @@ class ProviderPipeline:
         if type(item) is dict:
             delta = self._plain_delta(item)
             if delta is not None:  # what the assembler makes of it
-                number, text = delta.choice, delta.text
-                self._seen.add(number)
-                if number != self._choice:
-                    return [delta]
-                if self._keep_text:
-                    self._text.append(text)
-                plain: list[Event] = [delta]
-                if not self._stopped:
-                    self._content(text, plain)
-                return plain
+                return self._plain(delta)
+        return self._relay(self._calls.feed(item))
+
+    # --- a chunk read from its bytes (see midstream._templates) -------------------------------
+
+    def hot_string(self, item: Any) -> tuple[HotKey, str] | None:
+        """Where a decoded chunk's one varying string goes, and the string; None if nowhere.
+
+        A chunk :meth:`_plain_delta` reads (one piece of a choice's content) or
+        one the assembler reads as one more fragment of a call's arguments.
+        Whether it is one depends on the string only through its being
+        non-empty, so a chunk that differs from it only in another non-empty
+        string is one too, and :meth:`feed_hot` gives its events.
+        """
+        if type(item) is not dict:
+            return None
+        delta = self._plain_delta(item)
+        if delta is not None:
+            return (_CONTENT, delta.choice, None), delta.text
+        fragment = self._calls.hot_fragment(item)
+        if fragment is None:
+            return None
+        number, index, text = fragment
+        return (_ARGUMENTS, number, index), text
+
+    def feed_hot(self, key: HotKey, text: str) -> list[Event] | None:
+        """The events of ``feed(chunk)`` for a chunk that :meth:`hot_string` says is ``key, text``.
+
+        None where the pipeline's state now reads such a chunk otherwise (closed,
+        the call not known): the caller then decodes the chunk and feeds it.
+        """
+        self._raise_pending()
+        kind, number, index = key
+        if kind == _CONTENT:
+            if not text or not (self._plain_chat or self._plain_anthropic):
+                return None
+            return self._plain(_content_delta(number, text))
+        events = self._calls.feed_fragment(number, index, text)
+        return None if events is None else self._relay(events)
+
+    def _plain(self, delta: ContentDelta) -> list[Event]:
+        """The events of a chunk that is only ``delta`` (see :meth:`_plain_delta`)."""
+        number, text = delta.choice, delta.text
+        self._seen.add(number)
+        if number != self._choice:
+            return [delta]
+        if self._keep_text:
+            self._text.append(text)
+        plain: list[Event] = [delta]
+        if not self._stopped:
+            self._content(text, plain)
+        return plain
+
+    def _relay(self, events: list[Event]) -> list[Event]:
+        """The assembler's events, with the content's JSON events and the finish's after them."""
         out: list[Event] = []
-        for ev in self._calls.feed(item):
+        for ev in events:
             if isinstance(ev, Finish):
                 self._seen.add(ev.choice)
                 self._finish(ev, out)

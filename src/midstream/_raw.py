@@ -26,13 +26,14 @@ from typing import Any, Final
 
 from jiter import from_json
 
-from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, StreamError
+from ._errors import ErrorKind, JsonSyntaxError, LimitExceededError, ParseError, StreamError
 from ._events import Event, ServerSentEvent
 from ._eventstream import EventStreamFrames
 from ._framing import JsonArrayFrames, NDJSONFrames, choose_framing, open_framing
 from ._json_messages import limit_message
 from ._pipeline import ProviderPipeline
 from ._sse import DEFAULT_MAX_EVENT_SIZE, SSEFrames, _loads
+from ._templates import StringTemplate, learn
 from ._tool_calls._readers import READERS
 
 __all__ = ["FORMATS", "WireReader", "body_error", "provider_error"]
@@ -97,6 +98,14 @@ def body_error(status: int, body: bytes, content_type: str) -> StreamError:
     return StreamError(text[:500] or "no body", status=status)
 
 
+#: Templates kept: the shapes of the commonest chunks of a few calls or choices at once.
+_TEMPLATES: Final = 4
+#: Templates tried to learn before any limit (each try decodes its event once more)...
+_EAGER_TRIES: Final = 16
+#: ... then at most one try per this many events.
+_TRIES_EVERY: Final = 16
+
+
 def _not_sse(head: bytes) -> StreamError:
     return StreamError(
         f"the body is not an event stream: it begins {head[:80]!r}"
@@ -128,6 +137,9 @@ class WireReader:
         media_type: the response's content type, without parameters.
         framing: ``"sse"``, ``"ndjson"`` or ``"json-array"`` when the caller
             knows it (the CLI's ``--ndjson``).
+        learn: read a chunk that differs from an earlier one only in its text
+            from its bytes (:mod:`midstream._templates`); False decodes every
+            event's JSON (what the tests compare it with).
     """
 
     def __init__(
@@ -138,6 +150,7 @@ class WireReader:
         format: str = "auto",
         media_type: str = "",
         framing: str | None = None,
+        learn: bool = True,
     ):
         self._frames = SSEFrames(max_event_size)
         self._pipeline = pipeline
@@ -153,12 +166,18 @@ class WireReader:
         #: how the body is framed: "sse", "ndjson", "json-array"; None until its first byte
         self.framing: str | None = None
         self.received_bytes = 0
-        #: events decoded so far (the number of the failing one, in errors)
+        #: events read so far (the number of the failing one, in errors)
         self.events_read = 0
+        #: of those, the events whose JSON was decoded whole (the others: see _event)
+        self.events_decoded = 0
         #: the stream's terminator came (``data: [DONE]``)
         self.done = False
         #: an error event that came after other events of the same read, raised next
         self._failed: StreamError | None = None
+        #: the shapes of the commonest chunks, latest first (see midstream._templates)
+        self._templates: list[StringTemplate] = []
+        self._learn = learn
+        self._tries = 0  # templates tried to learn
 
     def feed(self, data: Any) -> list[Event]:
         """The events completed by this piece of the body, in stream order.
@@ -195,22 +214,20 @@ class WireReader:
             return []
         if len(frames) == 1:  # the common chunk: one event
             kind, data = frames[0]
-            payload = self._decode(kind, data)
-            if payload is None:
-                return []
-            return self._feed_payload(payload)
+            return self._event(kind, data)
         out: list[Event] = []
         for kind, data in frames:
             try:
-                payload = self._decode(kind, data)
+                out += self._event(kind, data)
             except StreamError as exc:
                 if not out:
                     raise
                 # The events before the error stand: they go out now, the error next call.
                 self._failed = exc
                 return out
-            if payload is not None:
-                out += self._feed_payload(payload)
+            except ParseError as exc:  # the content's: it carries the events before it
+                exc.events = [*out, *exc.events]
+                raise
         return out
 
     def close(self) -> list[Event]:
@@ -234,11 +251,42 @@ class WireReader:
                         raise error
                     self._failed = error  # the events before it go out first
                     return out
-            out += self._feed_payload(payload)
+            try:
+                out += self._feed_payload(payload)
+            except ParseError as exc:
+                exc.events = [*out, *exc.events]
+                raise
         return out
 
-    def _decode(self, kind: bytes, data: bytes) -> Any:
+    def _event(self, kind: bytes, data: bytes) -> list[Event]:
+        """The events of one SSE event: read from its bytes if a template fits, else decoded."""
         self.events_read += 1
+        for template in self._templates:
+            text = template.text(kind, data)
+            if text is not None:
+                events = self._pipeline.feed_hot(template.key, text)
+                if events is not None:
+                    return events
+                break
+        payload = self._decode(kind, data)
+        if payload is None:
+            return []
+        if self._learn and (
+            self._tries < _EAGER_TRIES or self._tries * _TRIES_EVERY < self.events_read
+        ):
+            self._learn_from(kind, data, payload)
+        return self._feed_payload(payload)
+
+    def _learn_from(self, kind: bytes, data: bytes, payload: Any) -> None:
+        """Keep the template of this event, if it is of the commonest shapes."""
+        self._tries += 1
+        template = learn(kind, data, payload, self._pipeline.hot_string)
+        if template is not None:
+            self._templates.insert(0, template)
+            del self._templates[_TEMPLATES:]
+
+    def _decode(self, kind: bytes, data: bytes) -> Any:
+        self.events_decoded += 1
         try:
             payload = from_json(data, allow_inf_nan=False)
         except ValueError:

@@ -8,6 +8,7 @@ from typing import Any
 from .._compat import mypyc_attr
 from .._events import Event
 from .._options import check_limit
+from ._chat import ChatReader
 from ._fields import Fields
 from ._reader import Reader
 from ._readers import FORMATS, READERS, Format, detect
@@ -141,6 +142,10 @@ class ToolCallAssembler:
         self._fixed: Reader | None = None
         if format != "auto":
             self._fixed = self._readers[list(READERS).index(format)]
+        chat = self._readers[list(READERS).index("chat")]
+        assert isinstance(chat, ChatReader)
+        #: The Chat Completions reader, for :meth:`feed_fragment`.
+        self._chat = chat
         self._closed = False
 
     # --- public -----------------------------------------------------------------
@@ -189,6 +194,30 @@ class ToolCallAssembler:
                 return out
         reader.read(fields)
         return out
+
+    def hot_fragment(self, event: dict[str, Any], /) -> tuple[int, Any, str] | None:
+        """The choice, call index and arguments text of a Chat Completions chunk that is
+        only one more fragment of a call's arguments, if ``event`` (decoded) is one.
+
+        For the raw-response path: a later chunk that differs only in the text
+        is given to :meth:`feed_fragment` without being decoded.
+        """
+        reader = self._fixed if self._fixed is not None else detect(self._readers, event)
+        if type(reader) is not ChatReader:
+            return None
+        return reader.fragment_of(event)
+
+    def feed_fragment(self, number: int, index: Any, text: str, /) -> list[Event] | None:
+        """:meth:`feed` of a chunk :meth:`hot_fragment` told, with ``text`` as its fragment.
+
+        None where :meth:`feed` would read it otherwise (closed, the call not
+        known yet): the caller feeds the chunk itself.
+        """
+        if self._closed:
+            return None
+        out: list[Event] = []
+        self._table.out = out
+        return out if self._chat.feed_fragment(number, index, text) else None
 
     def close(self) -> list[Event]:
         """End the stream: report every call still unfinished.

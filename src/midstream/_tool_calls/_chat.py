@@ -62,7 +62,8 @@ class ChatReader(Reader):
         return "choices" in event or ("error" in event and "type" not in event)
 
     def read(self, event: dict[str, Any]) -> None:
-        if self._fragment(event):
+        fragment = self.fragment_of(event)
+        if fragment is not None and self.feed_fragment(*fragment):
             return
         table = self.table
         error = event.get("error")
@@ -90,42 +91,49 @@ class ChatReader(Reader):
         if event.get("usage") is not None:
             self._usage(event)
 
-    def _fragment(self, event: dict[str, Any]) -> bool:
-        """Read the commonest chunk of a tool call's stream, if ``event`` is one; else False.
+    def fragment_of(self, event: dict[str, Any]) -> tuple[int, Any, str] | None:
+        """The choice, call index and text of the commonest chunk of a call's stream; else None.
 
         One choice without a finish reason, whose delta is one entry that is
-        only one more ``arguments`` fragment of a call known by its index, and
-        no ``error`` or ``usage``: all :meth:`read` would do with it is
-        :meth:`CallTable.feed_args`. Shapes are counted, not looped over;
-        anything else (an SDK object's choices among it) takes the general way,
-        and a test compares the two ways on chunks at the edge of this shape.
+        only one more ``arguments`` fragment, and no ``error`` or ``usage``.
+        Shapes are counted, not looped over; anything else (an SDK object's
+        choices among it) takes the general way, and a test compares the two
+        ways on chunks at the edge of this shape. The text decides nothing
+        here (see ``ProviderPipeline.hot_string``).
         """
         choices = event.get("choices")
         if type(choices) is not list or len(choices) != 1:
-            return False
+            return None
         choice = choices[0]
         if type(choice) is not dict or choice.get("finish_reason") is not None:
-            return False
+            return None
         delta = choice.get("delta")
         number = choice.get("index")
         if type(delta) is not dict or len(delta) != 1 or type(number) is not int:
-            return False
+            return None
         entries = delta.get("tool_calls")
         if type(entries) is not list or len(entries) != 1:
-            return False
+            return None
         entry = entries[0]
         if type(entry) is not dict or len(entry) != 2 or "index" not in entry:
-            return False
+            return None
         function = entry.get("function")
         if type(function) is not dict or len(function) != 1:
-            return False
+            return None
         arguments = function.get("arguments")
         if type(arguments) is not str:
-            return False
+            return None
         if event.get("error") is not None or event.get("usage") is not None:
-            return False
+            return None
+        return number, entry["index"], arguments
+
+    def feed_fragment(self, number: int, index: Any, arguments: str) -> bool:
+        """Read a chunk :meth:`fragment_of` told, if its call is known; else False.
+
+        All :meth:`read` would do with it is :meth:`CallTable.feed_args`.
+        """
         known = self.table.choices.get(number)
-        call = None if known is None else known.by_key.get(entry["index"])
+        call = None if known is None else known.by_key.get(index)
         if known is None or call is None:
             return False
         known.last = call

@@ -1,0 +1,139 @@
+"""``midstream._templates``: an event read from its bytes reads as its decoded JSON would.
+
+The soundness property is checked on any JSON object with a string leaf
+taken as the varying one: whatever bytes come later, a template that gives
+a string for them gives exactly what decoding them would put there, with the
+rest of the object unchanged. The pipeline-level property (the same events as
+decoding every event) is in ``test_raw.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+from jiter import from_json
+
+from midstream._templates import learn
+from strategies import json_text_no_surrogates, json_values
+
+Path = tuple[Any, ...]
+
+
+def _get(value: Any, path: Path) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _put(value: Any, path: Path, leaf: Any) -> Any:
+    """A copy of ``value`` with ``leaf`` at ``path``."""
+    if not path:
+        return leaf
+    copy = list(value) if isinstance(value, list) else dict(value)
+    copy[path[0]] = _put(value[path[0]], path[1:], leaf)
+    return copy
+
+
+def _string_paths(value: Any, path: Path = ()) -> list[Path]:
+    if isinstance(value, str):
+        return [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _string_paths(v, (*path, i))]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _string_paths(v, (*path, k))]
+    return []
+
+
+def _finder(payload: dict[str, Any], path: Path) -> Any:
+    """Finds the string at ``path`` of objects that are ``payload`` but for that string."""
+    blank = _put(payload, path, "")
+
+    def find(value: Any) -> tuple[Any, str] | None:
+        try:
+            leaf = _get(value, path)
+        except (KeyError, IndexError, TypeError):
+            return None
+        if not isinstance(leaf, str) or _put(value, path, "") != blank:
+            return None
+        return "the-key", leaf
+
+    return find
+
+
+_PLAIN = st.text(alphabet="ab {}[]:,1é€😀\x7f", min_size=1, max_size=8)
+_SPELLINGS = st.fixed_dictionaries({
+    "ensure_ascii": st.booleans(),
+    "separators": st.sampled_from([(",", ":"), (", ", ": "), (" , ", " : ")]),
+})
+
+
+@st.composite
+def _learned(draw: Any) -> tuple[dict[str, Any], Path, dict[str, Any]]:
+    """An object, the path of its varying string, and how it is spelled."""
+    strings = st.sampled_from(["a", "m", "ab", "chatcmpl-1"]) | json_text_no_surrogates
+    payload = draw(st.dictionaries(strings, json_values(strings), min_size=1, max_size=5))
+    paths = _string_paths(payload)
+    if not paths:
+        payload["text"] = "x"
+        paths = [("text",)]
+    path = draw(st.sampled_from(paths))
+    payload = _put(payload, path, draw(_PLAIN | strings))
+    return payload, path, draw(_SPELLINGS)
+
+
+@given(learned=_learned(), text=_PLAIN | json_text_no_surrogates, edits=st.lists(
+    st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.binary(max_size=3)), max_size=3))
+@example(  # the text is also the value of an earlier key: the gap is the later string's
+    learned=({"id": "m", "content": "m"}, ("content",), {"separators": (",", ":")}),
+    text="zz", edits=[],
+)
+def test_a_template_gives_what_decoding_gives(
+    learned: tuple[dict[str, Any], Path, dict[str, Any]],
+    text: str, edits: list[tuple[int, int, bytes]],
+) -> None:
+    """Any bytes a template reads decode to the learned object with that string, and only that."""
+    payload, path, spelling = learned
+    data = json.dumps(payload, **spelling).encode()
+    template = learn(b"delta", data, payload, _finder(payload, path))
+    if template is None:
+        spelled = json.dumps(_get(payload, path), **spelling)
+        assert spelled[1:-1] != _get(payload, path) or spelled == '""' or (
+            data.count(spelled.encode()) > 4), "a string spelled raw was not learned"
+        return
+    other = json.dumps(_put(payload, path, text), **spelling).encode()
+    for at, cut, new in edits:  # any bytes at all, near the template's or not
+        at %= len(other) + 1
+        other = other[:at] + new + other[at + cut:]
+    got = template.text(b"delta", other)
+    if got is not None:
+        assert from_json(other) == _put(payload, path, got)
+    if not edits and text:  # the learned shape, any string, spelled as servers do: read
+        assert got == text
+    assert template.text(b"other", other) is None  # another SSE event type: never
+
+
+def test_learning_needs_a_string_spelled_raw() -> None:
+    payload = {"id": "c", "delta": {"content": "é"}}
+
+    def find(value: Any) -> tuple[Any, str]:
+        return 0, value["delta"]["content"]
+
+    assert learn(b"", json.dumps(payload).encode(), payload, find) is None  # spelled \u00e9
+    template = learn(b"", json.dumps(payload, ensure_ascii=False).encode(), payload, find)
+    assert template is not None
+    def read(body: bytes) -> str | None:
+        return template.text(b"", b'{"id": "c", "delta": {"content": "' + body + b'"}}')
+
+    assert read(b"\xe2\x82\xac") == "€"
+    assert read(b"\\u00e9\\\"") == 'é"'  # read with escapes once learned
+    for body in (b"", b"\x01", b"\xff", b'a"', b'a", "b": "c', b"\\x"):
+        assert read(body) is None
+
+
+def test_a_finder_that_says_no_learns_nothing() -> None:
+    data = b'{"a": "x"}'
+    assert learn(b"", data, {"a": "x"}, lambda value: None) is None
+    assert learn(b"", data, {"a": "x"}, lambda value: (0, "")) is None  # empty: not told apart

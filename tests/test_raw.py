@@ -817,3 +817,23 @@ def test_the_commonest_chunks_are_read_without_decoding_their_json() -> None:
     assert "".join(ev.text for ev in events if isinstance(ev, ContentDelta)) == "".join(pieces)
     assert reader.events_read == len(body)
     assert reader.events_decoded <= 3  # the role chunk, the first piece, one with a plain text
+
+
+@pytest.mark.parametrize("framing", ["sse", "ndjson"])
+def test_a_content_error_in_a_later_event_of_one_read_keeps_the_events_before_it(
+    framing: str,
+) -> None:
+    """Two events in one read, the second's content not JSON: the first's events are in the error."""
+    from midstream import JsonSyntaxError
+
+    chunks = [{"choices": [{"index": 0, "delta": {"content": text}}]} for text in ('{"a": 1', "]")]
+    if framing == "sse":
+        body = b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks)
+    else:
+        body = b"".join(f"{json.dumps(c)}\n".encode() for c in chunks)
+    reader = WireReader(ProviderPipeline(model=None, json=True, tools=None, choice=0,
+                                         keep_text=False), framing=framing, format="chat")
+    with pytest.raises(JsonSyntaxError) as info:
+        reader.feed(body)
+    texts = [ev.text for ev in info.value.events if isinstance(ev, ContentDelta)]
+    assert texts == ['{"a": 1', "]"]

@@ -47,6 +47,7 @@ COMPILED_MODULES = (
     "midstream/_eventstream.py",
     "midstream/_framing.py",
     "midstream/_pipeline.py",
+    "midstream/_templates.py",
     "midstream/_raw.py",
 )
 #: Packages whose every module is compiled but the ``__init__`` (which only

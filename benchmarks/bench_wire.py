@@ -60,8 +60,10 @@ import json
 import os
 import pickle
 import platform
+import random
 import resource
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -100,13 +102,24 @@ STAMP: Final = b"@@@@@@@@@@@@@@@@"
 # --- the streams ---------------------------------------------------------------------------
 
 
+_PADDING = random.Random(0)
+
+
 def _chat_chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    """A chunk as OpenAI sends one now: the fields of the recorded ones, padding last."""
     return {
         "id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG", "object": "chat.completion.chunk",
-        "created": 1741570283, "model": "gpt-4o-2024-08-06",
+        "created": 1741570283, "model": "gpt-4o-2024-08-06", "service_tier": "default",
         "system_fingerprint": "fp_eb9dce56a8",
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        "usage": None, "obfuscation": _padding(),
     }
+
+
+def _padding() -> str:
+    """OpenAI's ``obfuscation``: random characters, a random number of them."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(_PADDING.choices(alphabet, k=_PADDING.randint(1, 16)))
 
 
 def events_for(workload: str, text: str) -> list[dict[str, Any]]:
@@ -145,7 +158,8 @@ def events_for(workload: str, text: str) -> list[dict[str, Any]]:
              "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}},
         ]
         events += [{"type": "response.output_text.delta", "item_id": item, "output_index": 0,
-                    "content_index": 0, "delta": c} for c in chunks]
+                    "content_index": 0, "delta": c, "logprobs": [], "obfuscation": _padding()}
+                   for c in chunks]
         events += [
             {"type": "response.output_text.done", "item_id": item, "output_index": 0,
              "content_index": 0, "text": text},

@@ -584,15 +584,22 @@ def test_ten_thousand_idle_parsers_take_little_memory_each() -> None:
 # --- regular expressions: no super-linear backtracking --------------------------------------
 
 
-def _patterns() -> dict[str, re.Pattern[str]]:
-    """Every compiled pattern held at module level in the package (also as .match etc.)."""
-    found: dict[str, re.Pattern[str]] = {}
+def _patterns() -> dict[str, re.Pattern[Any]]:
+    """Every compiled pattern held at module level in the package (also as .match etc.).
+
+    Keyed by the pattern as text (a bytes pattern as Latin-1, which its bytes read back).
+    """
+    found: dict[str, re.Pattern[Any]] = {}
+
+    def add(compiled: re.Pattern[Any]) -> None:
+        key = compiled.pattern
+        found.setdefault(key.decode("latin-1") if isinstance(key, bytes) else key, compiled)
 
     def collect(value: Any, where: str, depth: int = 0) -> None:
         if isinstance(value, re.Pattern):
-            found.setdefault(value.pattern, value)
+            add(value)
         elif isinstance(getattr(value, "__self__", None), re.Pattern):
-            found.setdefault(value.__self__.pattern, value.__self__)
+            add(value.__self__)
         elif depth < 2 and isinstance(value, (tuple, list, set, frozenset)):
             for item in value:
                 collect(item, where, depth + 1)
@@ -635,10 +642,12 @@ def test_no_regular_expression_backtracks_super_linearly(pattern: str) -> None:
     compiled = PATTERNS[pattern]
     ops = (compiled.match, compiled.search, compiled.fullmatch)
     large = 20_000
+    on_bytes = isinstance(compiled.pattern, bytes)
 
     def apply(text: str) -> None:
+        subject: Any = text.encode() if on_bytes else text
         for op in ops:
-            op(text)
+            op(subject)
 
     slowest = (0.0, "")
     for text in _adversarial(pattern, large):

@@ -745,11 +745,13 @@ def _wire_body(draw: Any) -> tuple[str, list[bytes]]:
         make = _chat_shape(draw) if api == "chat" else _anthropic_shape(draw)
         spell = {"ensure_ascii": draw(st.booleans()),
                  "separators": draw(st.sampled_from([(",", ":"), (", ", ": ")]))}
-        shapes.append((make, spell))
+        shapes.append((make, spell, api == "chat" and draw(st.booleans())))
     blocks = []
     for _ in range(draw(st.integers(0, 24))):
-        make, spell = shapes[draw(st.integers(0, len(shapes) - 1))]
+        make, spell, padded = shapes[draw(st.integers(0, len(shapes) - 1))]
         event = make(draw(_HOT_TEXT))
+        if padded:  # OpenAI's random padding, different in every chunk
+            event["obfuscation"] = draw(_HOT_TEXT | st.just("") | st.just(0))
         data = json.dumps(event, **spell)
         raw = data.encode()
         if "§" in data and draw(st.booleans()):
@@ -823,7 +825,7 @@ def test_the_commonest_chunks_are_read_without_decoding_their_json() -> None:
 def test_a_content_error_in_a_later_event_of_one_read_keeps_the_events_before_it(
     framing: str,
 ) -> None:
-    """Two events in one read, the second's content not JSON: the first's events are in the error."""
+    """Two events in one read, the second's content not JSON: the error has the first's events."""
     from midstream import JsonSyntaxError
 
     chunks = [{"choices": [{"index": 0, "delta": {"content": text}}]} for text in ('{"a": 1', "]")]

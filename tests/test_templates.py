@@ -33,7 +33,7 @@ def _put(value: Any, path: Path, leaf: Any) -> Any:
     if not path:
         return leaf
     copy = list(value) if isinstance(value, list) else dict(value)
-    copy[path[0]] = _put(value[path[0]], path[1:], leaf)
+    copy[path[0]] = _put(value[path[0]], path[1:], leaf) if path[1:] else leaf
     return copy
 
 
@@ -81,20 +81,32 @@ def _learned(draw: Any) -> tuple[dict[str, Any], Path, dict[str, Any]]:
         paths = [("text",)]
     path = draw(st.sampled_from(paths))
     payload = _put(payload, path, draw(_PLAIN | strings))
+    if path[0] != "obfuscation" and draw(st.booleans()):  # OpenAI's padding, anywhere
+        payload = _put(payload, ("obfuscation",), draw(_PLAIN | strings))
+        items = list(payload.items())
+        payload = dict(draw(st.permutations(items)))
     return payload, path, draw(_SPELLINGS)
 
 
 @given(learned=_learned(), text=_PLAIN | json_text_no_surrogates, edits=st.lists(
-    st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.binary(max_size=3)), max_size=3))
+    st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.binary(max_size=3)), max_size=3),
+    padding=st.none() | _PLAIN | json_text_no_surrogates | st.just(7))
 @example(  # the text is also the value of an earlier key: the gap is the later string's
     learned=({"id": "m", "content": "m"}, ("content",), {"separators": (",", ":")}),
-    text="zz", edits=[],
+    text="zz", edits=[], padding=None,
+)
+@example(  # the padding is also the text
+    learned=({"choices": "ab", "obfuscation": "ab"}, ("choices",), {"separators": (",", ":")}),
+    text="zz", edits=[], padding="ab",
 )
 def test_a_template_gives_what_decoding_gives(
     learned: tuple[dict[str, Any], Path, dict[str, Any]],
-    text: str, edits: list[tuple[int, int, bytes]],
+    text: str, edits: list[tuple[int, int, bytes]], padding: Any,
 ) -> None:
-    """Any bytes a template reads decode to the learned object with that string, and only that."""
+    """Any bytes a template reads decode to the learned object with that string, and only that.
+
+    But for the padding: a template lets it vary (any value, or none).
+    """
     payload, path, spelling = learned
     data = json.dumps(payload, **spelling).encode()
     template = learn(b"delta", data, payload, _finder(payload, path))
@@ -103,15 +115,25 @@ def test_a_template_gives_what_decoding_gives(
         assert spelled[1:-1] != _get(payload, path) or spelled == '""' or (
             data.count(spelled.encode()) > 4), "a string spelled raw was not learned"
         return
-    other = json.dumps(_put(payload, path, text), **spelling).encode()
+    changed = _put(payload, path, text)
+    padded = "obfuscation" in payload and path[0] != "obfuscation"
+    if padded and padding is not None:
+        changed = _put(changed, ("obfuscation",), padding)
+    other = json.dumps(changed, **spelling).encode()
     for at, cut, new in edits:  # any bytes at all, near the template's or not
         at %= len(other) + 1
         other = other[:at] + new + other[at + cut:]
     got = template.text(b"delta", other)
     if got is not None:
-        assert from_json(other) == _put(payload, path, got)
-    if not edits and text:  # the learned shape, any string, spelled as servers do: read
-        assert got == text
+        decoded = from_json(other)
+        if padded:
+            assert isinstance(decoded.get("obfuscation"), str)
+            decoded["obfuscation"] = payload["obfuscation"]
+        assert decoded == _put(payload, path, got)
+    varied = padded and padding is not None
+    readable = isinstance(padding, str) and '\\"' not in json.dumps(padding)  # see test below
+    if not edits and text and (not varied or (template.middle and readable)):
+        assert got == text  # the learned shape, any string, spelled as servers do: read
     assert template.text(b"other", other) is None  # another SSE event type: never
 
 
@@ -137,3 +159,36 @@ def test_a_finder_that_says_no_learns_nothing() -> None:
     data = b'{"a": "x"}'
     assert learn(b"", data, {"a": "x"}, lambda value: None) is None
     assert learn(b"", data, {"a": "x"}, lambda value: (0, "")) is None  # empty: not told apart
+
+
+def test_the_padding_varies_but_must_be_a_string() -> None:
+    """OpenAI's padding may be any string in a later chunk; bytes that are no string's: not read."""
+    payload = {"delta": "hi", "obfuscation": "Xy7"}
+
+    def find(value: Any) -> tuple[Any, str]:
+        return 0, value["delta"]
+
+    template = learn(b"", json.dumps(payload).encode(), payload, find)
+    assert template is not None
+    assert template.middle == b'", "obfuscation": "'
+
+    def read(padding: bytes) -> str | None:
+        return template.text(b"", b'{"delta": "yo", "obfuscation": "' + padding + b'"}')
+
+    assert read(b"") == read(b"q") == read(b"\\u0001\\\\") == "yo"
+    for padding in (b"\x01", b'a"', b"\xff", b'", "x": "', b"\\"):
+        assert read(padding) is None
+    assert read(b'\\"') is None  # an escaped quote in it: decoded instead (OpenAI's have none)
+
+
+def test_only_the_padding_may_vary_besides_the_string() -> None:
+    """A later string equal to the padding is not taken for it: its value may matter."""
+    payload = {"delta": "hi", "obfuscation": "z", "mode": "z"}
+
+    def find(value: Any) -> tuple[Any, str] | None:
+        return None if value["mode"] == "stop" else (0, value["delta"])
+
+    template = learn(b"", json.dumps(payload).encode(), payload, find)
+    assert template is not None
+    assert template.text(b"", b'{"delta": "yo", "obfuscation": "z", "mode": "stop"}') is None
+    assert template.text(b"", b'{"delta": "yo", "obfuscation": "z", "mode": "z"}') == "yo"

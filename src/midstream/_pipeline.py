@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from ._errors import ErrorKind, LimitExceededError, ParseError
 from ._events import (
@@ -110,17 +110,24 @@ class _Verdict(Exception):
         self.error = error
 
 
-class _Reader(Protocol):
-    """How one choice's content is read: text in, JSON (and validation) events out."""
+class _Reader:
+    """How one choice's content is read: text in, JSON (and validation) events out.
+
+    A base class, not a Protocol, so that the compiled build calls its
+    subclasses' methods directly (a Protocol's are looked up by name per call).
+    """
 
     def feed(self, text: str) -> list[Event]:
         """Events for the next piece of content. Raises ParseError (offsets in the content)."""
+        raise NotImplementedError
 
     def finish(self) -> list[Event]:
         """The choice finished normally: the last events, or why the content is not right."""
+        raise NotImplementedError
 
     def partial(self) -> Any:
         """The value so far, for :class:`Truncated`; None if there is none."""
+        raise NotImplementedError
 
 
 def _partial_of(parser: Any) -> Any:
@@ -137,7 +144,7 @@ def _model_stream(model: Any) -> Any:
     return ModelStream(model)
 
 
-class _Whole:
+class _Whole(_Reader):
     """The content must be exactly one JSON value (``json=True``)."""
 
     def __init__(self, model: Any) -> None:
@@ -164,7 +171,7 @@ class _Whole:
         return _partial_of(self._parser)
 
 
-class _Leading:
+class _Leading(_Reader):
     """``json=None`` without a model: the value the content starts with, if it starts like one.
 
     Content whose first non-blank character is ``{`` or ``[`` is parsed up to
@@ -255,7 +262,7 @@ _FINDING: Final = 2  # the extractor looks for the value
 _FOUND: Final = 3  # the value is complete: the rest is text
 
 
-class _Found:
+class _Found(_Reader):
     """A model with ``json=None``: the first JSON object or array in the content is the value.
 
     Finding it is :class:`~midstream.ObjectExtractor`'s job (auto mode: it
@@ -574,8 +581,10 @@ class ProviderPipeline:
         A chunk :meth:`_plain_delta` reads (one piece of a choice's content) or
         one the assembler reads as one more fragment of a call's arguments.
         Whether it is one depends on the string only through its being
-        non-empty, so a chunk that differs from it only in another non-empty
-        string is one too, and :meth:`feed_hot` gives its events.
+        non-empty, and never on the chunk's top-level ``obfuscation`` (OpenAI's
+        random padding, :data:`midstream._templates.PADDING`), so a chunk that
+        differs from it only in those is one too, and :meth:`feed_hot` gives
+        its events.
         """
         if type(item) is not dict:
             return None

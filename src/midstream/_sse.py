@@ -292,6 +292,9 @@ class SSEFrames:
         self._block_chars = 0
         self._event_type = b""
         self._data: list[bytes] = []
+        # The last block's ``event: name\ndata: `` lines, told once (see _one_block).
+        self._event_head = b"event: \ndata: "  # an empty name, until a block names one
+        self._event_kind = b""
 
     def feed(self, chunk: bytes) -> list[tuple[bytes, bytes]]:
         """The events this piece of the body completes, in order."""
@@ -400,6 +403,10 @@ class SSEFrames:
             kind = b""
             start = 6
             lines = 2
+        elif chunk.startswith(self._event_head):  # the event line of the block before
+            kind = self._event_kind
+            start = len(self._event_head)
+            lines = 3
         elif chunk.startswith(b"event: "):
             j = 7
             while j < n and chunk[j] != 10 and chunk[j] != 13:
@@ -409,6 +416,8 @@ class SSEFrames:
             kind = chunk[7:j]
             start = j + 7
             lines = 3
+            self._event_head = chunk[:start]
+            self._event_kind = kind
         else:
             return None
         data = chunk[start : n - 2]

@@ -40,29 +40,49 @@ _NOT_RAW: Final = re.compile(rb'["\\\x00-\x1f]')
 _PROBE: Final = "midstream-probe"
 #: Places of the text tried per chunk: each try decodes the chunk once more.
 _MAX_TRIES: Final = 4
+#: OpenAI's padding: a random string of random length in every chunk (Chat Completions
+#: and Responses, ``stream_options.include_obfuscation``, on by default), read by no
+#: one. A template lets it vary too.
+PADDING: Final = "obfuscation"
 
 #: Tells what a decoded chunk's varying string is: (where it goes, the string), or None.
+#: It never reads the chunk's top-level :data:`PADDING`.
 Finder = Callable[[Any], "tuple[Any, str] | None"]
+
+
+def _string(body: bytes) -> str | None:
+    """The string a JSON string's body spells, or None if it is not one string's body.
+
+    An unescaped quote inside would end the string early: the decoder then finds more after it.
+    """
+    try:
+        text: str = from_json(b'"' + body + b'"')
+    except ValueError:
+        return None
+    return text
 
 
 class StringTemplate:
     """An event's data bytes around one JSON string, learned from a decoded event.
 
-    ``key`` is what the caller's finder said of the string (which choice's
-    content, which call's arguments): where a matching event's string goes.
+    ``head "string" tail``, or ``head "string" middle "padding" tail`` when the
+    event has OpenAI's :data:`PADDING` (``middle`` ends with the padding's
+    opening quote). ``key`` is what the caller's finder said of the string
+    (which choice's content, which call's arguments): where its events go.
     """
 
-    __slots__ = ("_min", "head", "key", "kind", "tail")
+    __slots__ = ("_min", "head", "key", "kind", "middle", "tail")
 
-    def __init__(self, kind: bytes, head: bytes, tail: bytes, key: Any) -> None:
+    def __init__(self, kind: bytes, head: bytes, middle: bytes, tail: bytes, key: Any) -> None:
         self.kind = kind
         self.head = head
+        self.middle = middle
         self.tail = tail
         self.key = key
-        self._min = len(head) + len(tail)
+        self._min = len(head) + len(middle) + len(tail)
 
     def text(self, kind: bytes, data: bytes) -> str | None:
-        """The string of an event that is this one but for that string (non-empty); else None."""
+        """The string of an event that is this one but for that string (and padding); else None."""
         if (
             len(data) <= self._min
             or kind != self.kind
@@ -70,42 +90,75 @@ class StringTemplate:
             or not data.endswith(self.tail)
         ):
             return None
-        # One JSON string from the head's quote to the tail's, or the event is shaped otherwise
-        # (an unescaped quote inside would end it early: then the decoder finds more after it).
-        try:
-            text: str = from_json(b'"' + data[len(self.head) : len(data) - len(self.tail)] + b'"')
-        except ValueError:
-            return None
-        return text
+        end = len(data) - len(self.tail)
+        if self.middle:
+            # The padding starts after the last quote before the tail's (a padding with an
+            # escaped quote is missed: then the middle is not found before it).
+            start = data.rfind(b'"', len(self.head), end) + 1
+            at = start - len(self.middle)
+            if at < len(self.head) or data[at:start] != self.middle:
+                return None
+            padding = data[start:end]
+            if not padding.isalnum() and _string(padding) is None:  # OpenAI's: letters, digits
+                return None
+            end = at
+        return _string(data[len(self.head) : end])
+
+
+def _raw(text: Any) -> bytes | None:
+    """``text`` as UTF-8 if it is a string JSON spells without escapes, else None."""
+    if type(text) is not str:
+        return None
+    spelled = text.encode("utf-8", "surrogatepass")
+    return None if _NOT_RAW.search(spelled) is not None else spelled
 
 
 def learn(kind: bytes, data: bytes, payload: Any, find: Finder) -> StringTemplate | None:
     """The template of an event (``data`` decoded is ``payload``), or None if there is none.
 
     ``find`` names the string that varies in ``payload`` and its place. The
-    string must be non-empty and spelled raw in ``data`` (no escape), or no
-    template is learned from this event: a later one may do.
+    string must be non-empty and spelled raw in ``data`` (no escape), and so
+    must the padding if there is one, or no template is learned from this
+    event: a later one may do.
     """
     found = find(payload)
     if found is None:
         return None
     key, text = found
-    spelled = text.encode("utf-8", "surrogatepass")
-    if not text or _NOT_RAW.search(spelled) is not None:
+    spelled = _raw(text)
+    if not spelled:
         return None
+    padding = _raw(payload.get(PADDING)) if type(payload) is dict else None
     needle = b'"' + spelled + b'"'
     at = data.find(needle)
     tries = 0
     while at >= 0 and tries < _MAX_TRIES:
         tries += 1
         start = at + 1
-        end = start + len(spelled)
-        head, tail = data[:start], data[end:]
-        try:
-            probed = from_json(head + _PROBE.encode() + tail, allow_inf_nan=False)
-        except ValueError:
-            probed = None
-        if probed is not None and find(probed) == (key, _PROBE):
-            return StringTemplate(kind, head, tail, key)
+        head, tail = data[:start], data[start + len(spelled) :]
+        if padding is not None:
+            # The padding's place: its last spelling (it comes last), checked like the string's.
+            pad = tail.rfind(b'"' + padding + b'"')
+            if pad >= 0:
+                middle, rest = tail[: pad + 1], tail[pad + 1 + len(padding) :]
+                template = StringTemplate(kind, head, middle, rest, key)
+                if _probe(template, find, padded=True):
+                    return template
+        template = StringTemplate(kind, head, b"", tail, key)
+        if _probe(template, find, padded=False):
+            return template
         at = data.find(needle, at + 1)
     return None
+
+
+def _probe(template: StringTemplate, find: Finder, *, padded: bool) -> bool:
+    """Whether the template's gaps are the string's (and the padding's) whole bodies."""
+    probe = _PROBE.encode()
+    data = template.head + probe + template.middle + (probe if padded else b"") + template.tail
+    try:
+        probed = from_json(data, allow_inf_nan=False)
+    except ValueError:
+        return False
+    if padded and (type(probed) is not dict or probed.get(PADDING) != _PROBE):
+        return False
+    return find(probed) == (template.key, _PROBE)

@@ -157,9 +157,9 @@ def events_for(workload: str, text: str) -> list[dict[str, Any]]:
             {"type": "response.content_part.added", "item_id": item, "output_index": 0,
              "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}},
         ]
-        events += [{"type": "response.output_text.delta", "item_id": item, "output_index": 0,
-                    "content_index": 0, "delta": c, "logprobs": [], "obfuscation": _padding()}
-                   for c in chunks]
+        events += [{"type": "response.output_text.delta", "sequence_number": 0,
+                    "item_id": item, "output_index": 0, "content_index": 0, "delta": c,
+                    "logprobs": [], "obfuscation": _padding()} for c in chunks]
         events += [
             {"type": "response.output_text.done", "item_id": item, "output_index": 0,
              "content_index": 0, "text": text},

@@ -736,20 +736,51 @@ def _anthropic_shape(draw: Any) -> Callable[[str], dict[str, Any]]:
     return event
 
 
+def _responses_shape(draw: Any) -> Callable[[str], dict[str, Any]]:
+    """A Responses event with one string left open: an output text delta mostly."""
+    kind = draw(st.sampled_from(["text", "text", "refusal", "args", "other"]))
+    part = draw(st.sampled_from([0, 0, 1]))
+    other = draw(st.sampled_from([
+        {"type": "response.output_item.added", "output_index": 1,
+         "item": {"type": "function_call", "id": "fc_1", "call_id": "c", "name": "f",
+                  "arguments": ""}},
+        {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
+         "content_index": part, "text": "ab"},
+        {"type": "response.completed", "response": {"status": "completed", "output": []}},
+    ]))
+
+    def event(text: str) -> dict[str, Any]:
+        if kind == "other":
+            return dict(other)
+        if kind == "args":
+            return {"type": "response.function_call_arguments.delta", "item_id": "fc_1",
+                    "output_index": 1, "delta": text}
+        name = "response.output_text.delta" if kind == "text" else "response.refusal.delta"
+        return {"type": name, "item_id": "msg_1", "output_index": 0,
+                "content_index": part, "delta": text, "logprobs": []}
+
+    return event
+
+
 @st.composite
 def _wire_body(draw: Any) -> tuple[str, list[bytes]]:
     """A body of chunks of a few shapes, each spelled one of the ways servers spell JSON."""
-    api = draw(st.sampled_from(["chat", "anthropic"]))
+    api = draw(st.sampled_from(["chat", "anthropic", "responses"]))
+    shape = {"chat": _chat_shape, "anthropic": _anthropic_shape, "responses": _responses_shape}
     shapes = []
     for _ in range(draw(st.integers(1, 3))):
-        make = _chat_shape(draw) if api == "chat" else _anthropic_shape(draw)
+        make = shape[api](draw)
         spell = {"ensure_ascii": draw(st.booleans()),
                  "separators": draw(st.sampled_from([(",", ":"), (", ", ": ")]))}
-        shapes.append((make, spell, api == "chat" and draw(st.booleans())))
+        shapes.append((make, spell, api != "anthropic" and draw(st.booleans())))
     blocks = []
-    for _ in range(draw(st.integers(0, 24))):
+    counted = api == "responses" and draw(st.booleans())
+    for n in range(draw(st.integers(0, 24))):
         make, spell, padded = shapes[draw(st.integers(0, len(shapes) - 1))]
         event = make(draw(_HOT_TEXT))
+        if counted:  # the Responses API's counter, second, as OpenAI sends it
+            count = draw(st.sampled_from([n, n, n, n * 1000, -1, 1.5, "7"]))
+            event = {"type": event.pop("type"), "sequence_number": count, **event}
         if padded:  # OpenAI's random padding, different in every chunk
             event["obfuscation"] = draw(_HOT_TEXT | st.just("") | st.just(0))
         data = json.dumps(event, **spell)
@@ -784,7 +815,7 @@ def _wire_run(blocks: list[bytes], cuts: list[int], learn: bool, **kw: Any) -> l
 
 @given(body=_wire_body(), cuts=st.lists(st.integers(0, 4000), max_size=6),
        json_mode=st.sampled_from([None, True, False]),
-       format=st.sampled_from(["auto", "chat", "anthropic"]))
+       format=st.sampled_from(["auto", "chat", "anthropic", "responses"]))
 @example(body=("chat", [
     b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"[1"},"finish_reason":null}]}\n\n',
     b'data: {"id":"c","choices":[{"index":0,"delta":{"content":",2"},"finish_reason":null}]}\n\n',

@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from jiter import from_json
 
-from midstream._templates import learn
+from midstream._templates import COUNTER, FREE, PADDING, learn
 from strategies import json_text_no_surrogates, json_values
 
 Path = tuple[Any, ...]
@@ -48,15 +48,23 @@ def _string_paths(value: Any, path: Path = ()) -> list[Path]:
 
 
 def _finder(payload: dict[str, Any], path: Path) -> Any:
-    """Finds the string at ``path`` of objects that are ``payload`` but for that string."""
-    blank = _put(payload, path, "")
+    """Finds the string at ``path`` of objects that are ``payload`` but for that string.
+
+    As the pipeline's finder, it never reads the top-level fields a template lets vary.
+    """
+
+    def rest(value: Any) -> Any:
+        blank = _put(value, path, "")
+        return {k: v for k, v in blank.items() if k not in FREE}
+
+    expected = rest(payload)
 
     def find(value: Any) -> tuple[Any, str] | None:
         try:
             leaf = _get(value, path)
         except (KeyError, IndexError, TypeError):
             return None
-        if not isinstance(leaf, str) or _put(value, path, "") != blank:
+        if not isinstance(leaf, str) or not isinstance(value, dict) or rest(value) != expected:
             return None
         return "the-key", leaf
 
@@ -81,31 +89,34 @@ def _learned(draw: Any) -> tuple[dict[str, Any], Path, dict[str, Any]]:
         paths = [("text",)]
     path = draw(st.sampled_from(paths))
     payload = _put(payload, path, draw(_PLAIN | strings))
-    if path[0] != "obfuscation" and draw(st.booleans()):  # OpenAI's padding, anywhere
-        payload = _put(payload, ("obfuscation",), draw(_PLAIN | strings))
-        items = list(payload.items())
-        payload = dict(draw(st.permutations(items)))
+    if path[0] not in FREE:  # OpenAI's padding and counter, anywhere at the top
+        if draw(st.booleans()):
+            payload = _put(payload, (PADDING,), draw(_PLAIN | strings))
+        if draw(st.booleans()):
+            payload = _put(payload, (COUNTER,), draw(st.integers(0, 10**6) | st.just(-1)))
+        payload = dict(draw(st.permutations(list(payload.items()))))
     return payload, path, draw(_SPELLINGS)
 
 
 @given(learned=_learned(), text=_PLAIN | json_text_no_surrogates, edits=st.lists(
     st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.binary(max_size=3)), max_size=3),
-    padding=st.none() | _PLAIN | json_text_no_surrogates | st.just(7))
+    padding=st.none() | _PLAIN | json_text_no_surrogates | st.just(7),
+    count=st.none() | st.integers(0, 10**20) | st.sampled_from([-1, 1.5, "7"]))
 @example(  # the text is also the value of an earlier key: the gap is the later string's
     learned=({"id": "m", "content": "m"}, ("content",), {"separators": (",", ":")}),
-    text="zz", edits=[], padding=None,
+    text="zz", edits=[], padding=None, count=None,
 )
 @example(  # the padding is also the text
     learned=({"choices": "ab", "obfuscation": "ab"}, ("choices",), {"separators": (",", ":")}),
-    text="zz", edits=[], padding="ab",
+    text="zz", edits=[], padding="ab", count=None,
 )
 def test_a_template_gives_what_decoding_gives(
     learned: tuple[dict[str, Any], Path, dict[str, Any]],
-    text: str, edits: list[tuple[int, int, bytes]], padding: Any,
+    text: str, edits: list[tuple[int, int, bytes]], padding: Any, count: Any,
 ) -> None:
     """Any bytes a template reads decode to the learned object with that string, and only that.
 
-    But for the padding: a template lets it vary (any value, or none).
+    But for the padding and the counter: a template lets them vary.
     """
     payload, path, spelling = learned
     data = json.dumps(payload, **spelling).encode()
@@ -116,9 +127,12 @@ def test_a_template_gives_what_decoding_gives(
             data.count(spelled.encode()) > 4), "a string spelled raw was not learned"
         return
     changed = _put(payload, path, text)
-    padded = "obfuscation" in payload and path[0] != "obfuscation"
+    padded = PADDING in payload and path[0] not in FREE
+    counted = COUNTER in payload and path[0] not in FREE
     if padded and padding is not None:
-        changed = _put(changed, ("obfuscation",), padding)
+        changed = _put(changed, (PADDING,), padding)
+    if counted and count is not None:
+        changed = _put(changed, (COUNTER,), count)
     other = json.dumps(changed, **spelling).encode()
     for at, cut, new in edits:  # any bytes at all, near the template's or not
         at %= len(other) + 1
@@ -126,13 +140,18 @@ def test_a_template_gives_what_decoding_gives(
     got = template.text(b"delta", other)
     if got is not None:
         decoded = from_json(other)
-        if padded:
-            assert isinstance(decoded.get("obfuscation"), str)
-            decoded["obfuscation"] = payload["obfuscation"]
+        if template.middle:  # the padding may vary, as a string
+            assert isinstance(decoded.get(PADDING), str)
+            decoded[PADDING] = payload[PADDING]
+        if template.lead:  # the counter may vary, as a count
+            assert type(decoded.get(COUNTER)) is int and decoded[COUNTER] >= 0
+            decoded[COUNTER] = payload[COUNTER]
         assert decoded == _put(payload, path, got)
-    varied = padded and padding is not None
     readable = isinstance(padding, str) and '\\"' not in json.dumps(padding)  # see test below
-    if not edits and text and (not varied or (template.middle and readable)):
+    padding_read = not padded or padding is None or (template.middle and readable)
+    count_read = not counted or count is None or (
+        template.lead and type(count) is int and 0 <= count < 10**18)
+    if not edits and text and padding_read and count_read:
         assert got == text  # the learned shape, any string, spelled as servers do: read
     assert template.text(b"other", other) is None  # another SSE event type: never
 
@@ -192,3 +211,25 @@ def test_only_the_padding_may_vary_besides_the_string() -> None:
     assert template is not None
     assert template.text(b"", b'{"delta": "yo", "obfuscation": "z", "mode": "stop"}') is None
     assert template.text(b"", b'{"delta": "yo", "obfuscation": "z", "mode": "z"}') == "yo"
+
+
+def test_the_counter_varies_but_must_be_a_count() -> None:
+    """The Responses counter may be any count in a later event; anything else is decoded."""
+    payload = {"type": "d", "sequence_number": 7, "delta": "hi", "obfuscation": "Q"}
+
+    def find(value: Any) -> tuple[Any, str]:
+        return 0, value["delta"]
+
+    template = learn(b"", json.dumps(payload).encode(), payload, find)
+    assert template is not None
+    assert template.lead == b'{"type": "d", "sequence_number": '
+
+    def read(count: bytes) -> str | None:
+        return template.text(b"", b'{"type": "d", "sequence_number": ' + count
+                             + b', "delta": "yo", "obfuscation": "Zz9"}')
+
+    assert read(b"0") == read(b"8") == read(b"123456789012345678") == "yo"
+    for count in (b"", b"05", b"-1", b"1.5", b"1e3", b'"7"', b"1234567890123456789"):
+        assert read(count) is None
+    other = b'{"type": "d", "sequence_number": 8, "delte": "yo", "obfuscation": "Zz9"}'
+    assert template.text(b"", other) is None  # what follows the count is checked too

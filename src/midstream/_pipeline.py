@@ -78,13 +78,13 @@ _JSON_BLANKS: Final = " \t\n\r"
 
 _content_delta: Final[Callable[[int, str], ContentDelta]] = fast_constructor(ContentDelta)
 
-#: What :meth:`ProviderPipeline.hot_string` says of a chunk's string: (what it is,
-#: the choice, the call's index in the chunk or None).
+#: What :meth:`ProviderPipeline.hot_string` says of a chunk's string: (whose it is,
+#: the choice, the assembler's key or None).
 HotKey = tuple[int, int, Any]
 #: The string is one piece of the choice's content.
 _CONTENT: Final = 0
-#: The string is one more fragment of the arguments of the choice's call at that index.
-_ARGUMENTS: Final = 1
+#: The string is the assembler's to read (the third item: its key, see ToolCallAssembler.hot).
+_ASSEMBLER: Final = 1
 
 
 def _about_content(exc: ParseError, choice: int, before: list[Event]) -> ParseError:
@@ -579,23 +579,22 @@ class ProviderPipeline:
         """Where a decoded chunk's one varying string goes, and the string; None if nowhere.
 
         A chunk :meth:`_plain_delta` reads (one piece of a choice's content) or
-        one the assembler reads as one more fragment of a call's arguments.
-        Whether it is one depends on the string only through its being
-        non-empty, and never on the chunk's top-level ``obfuscation`` (OpenAI's
-        random padding, :data:`midstream._templates.PADDING`), so a chunk that
-        differs from it only in those is one too, and :meth:`feed_hot` gives
-        its events.
+        one :meth:`ToolCallAssembler.hot` tells (a call's argument fragment, a
+        Responses text delta). Whether it is one depends on the string only
+        through its being non-empty, and never on the chunk's top-level
+        ``obfuscation`` or ``sequence_number`` (:data:`midstream._templates.FREE`),
+        so a chunk that differs from it only in those is one too, and
+        :meth:`feed_hot` gives its events.
         """
         if type(item) is not dict:
             return None
         delta = self._plain_delta(item)
         if delta is not None:
             return (_CONTENT, delta.choice, None), delta.text
-        fragment = self._calls.hot_fragment(item)
-        if fragment is None:
+        hot = self._calls.hot(item)
+        if hot is None:
             return None
-        number, index, text = fragment
-        return (_ARGUMENTS, number, index), text
+        return (_ASSEMBLER, 0, hot[0]), hot[1]
 
     def feed_hot(self, key: HotKey, text: str) -> list[Event] | None:
         """The events of ``feed(chunk)`` for a chunk that :meth:`hot_string` says is ``key, text``.
@@ -609,7 +608,7 @@ class ProviderPipeline:
             if not text or not (self._plain_chat or self._plain_anthropic):
                 return None
             return self._plain(_content_delta(number, text))
-        events = self._calls.feed_fragment(number, index, text)
+        events = self._calls.feed_hot(index, text)
         return None if events is None else self._relay(events)
 
     def _plain(self, delta: ContentDelta) -> list[Event]:

@@ -102,7 +102,7 @@ def body_error(status: int, body: bytes, content_type: str) -> StreamError:
 _TEMPLATES: Final = 4
 #: Templates tried to learn before any limit (each try decodes its event once more)...
 _EAGER_TRIES: Final = 16
-#: ... then at most one try per this many events.
+#: ... then at most one try per this many events read by a template (none: no more tries).
 _TRIES_EVERY: Final = 16
 
 
@@ -178,6 +178,7 @@ class WireReader:
         self._templates: list[StringTemplate] = []
         self._learn = learn
         self._tries = 0  # templates tried to learn
+        self._hits = 0  # events read by a template
 
     def feed(self, data: Any) -> list[Event]:
         """The events completed by this piece of the body, in stream order.
@@ -266,15 +267,18 @@ class WireReader:
             if text is not None:
                 events = self._pipeline.feed_hot(template.key, text)
                 if events is not None:
+                    self._hits += 1
                     return events
                 break
         payload = self._decode(kind, data)
         if payload is None:
             return []
-        if self._learn and (
-            self._tries < _EAGER_TRIES or self._tries * _TRIES_EVERY < self.events_read
-        ):
-            self._learn_from(kind, data, payload)
+        if self._learn:
+            if self._tries < _EAGER_TRIES or self._tries * _TRIES_EVERY < self._hits:
+                self._learn_from(kind, data, payload)
+            elif not self._hits:  # no template fits this stream's events: stop trying
+                self._learn = False
+                self._templates = []
         return self._feed_payload(payload)
 
     def _learn_from(self, kind: bytes, data: bytes, payload: Any) -> None:

@@ -32,21 +32,31 @@ from typing import Any, Final
 
 from jiter import from_json
 
-__all__ = ["StringTemplate", "learn"]
+__all__ = ["COUNTER", "FREE", "PADDING", "StringTemplate", "learn"]
 
 #: What a string spelled raw may not hold: its end, an escape, a control character.
 _NOT_RAW: Final = re.compile(rb'["\\\x00-\x1f]')
 #: What learning puts in the gap; found there only if the gap is the string's whole body.
 _PROBE: Final = "midstream-probe"
+#: What learning puts in the padding's and the counter's places (each its own, so that
+#: no gap is taken for another).
+_PROBE_PADDING: Final = "midstream-padding"
+_PROBE_COUNT: Final = 987654321
 #: Places of the text tried per chunk: each try decodes the chunk once more.
 _MAX_TRIES: Final = 4
 #: OpenAI's padding: a random string of random length in every chunk (Chat Completions
-#: and Responses, ``stream_options.include_obfuscation``, on by default), read by no
-#: one. A template lets it vary too.
+#: and Responses, ``stream_options.include_obfuscation``, on by default). A template
+#: lets it vary.
 PADDING: Final = "obfuscation"
+#: The Responses API's event counter, one more in every event. A template lets it vary.
+COUNTER: Final = "sequence_number"
+#: The top-level fields no reader reads, whose values a template lets vary.
+FREE: Final = (PADDING, COUNTER)
+#: The most digits a counter read from the bytes may have (any decoder takes an int64).
+_MAX_DIGITS: Final = 18
 
 #: Tells what a decoded chunk's varying string is: (where it goes, the string), or None.
-#: It never reads the chunk's top-level :data:`PADDING`.
+#: It never reads the chunk's top-level :data:`FREE` fields.
 Finder = Callable[[Any], "tuple[Any, str] | None"]
 
 
@@ -65,44 +75,68 @@ def _string(body: bytes) -> str | None:
 class StringTemplate:
     """An event's data bytes around one JSON string, learned from a decoded event.
 
-    ``head "string" tail``, or ``head "string" middle "padding" tail`` when the
-    event has OpenAI's :data:`PADDING` (``middle`` ends with the padding's
-    opening quote). ``key`` is what the caller's finder said of the string
-    (which choice's content, which call's arguments): where its events go.
+    ``head "string" tail``, where the head may hold the :data:`COUNTER`'s
+    digits (``lead`` is what comes before them, ``head`` then what follows
+    them), and the tail OpenAI's :data:`PADDING` (``middle`` is what comes
+    before the padding's body, ``tail`` then what follows it). ``key`` is what
+    the caller's finder said of the string (which choice's content, which
+    call's arguments): where its events go.
     """
 
-    __slots__ = ("_min", "head", "key", "kind", "middle", "tail")
+    __slots__ = ("_min", "head", "key", "kind", "lead", "middle", "tail")
 
-    def __init__(self, kind: bytes, head: bytes, middle: bytes, tail: bytes, key: Any) -> None:
+    def __init__(
+        self, kind: bytes, lead: bytes, head: bytes, middle: bytes, tail: bytes, key: Any
+    ) -> None:
         self.kind = kind
+        self.lead = lead
         self.head = head
         self.middle = middle
         self.tail = tail
         self.key = key
-        self._min = len(head) + len(middle) + len(tail)
+        self._min = len(lead) + len(head) + len(middle) + len(tail)
 
     def text(self, kind: bytes, data: bytes) -> str | None:
-        """The string of an event that is this one but for that string (and padding); else None."""
-        if (
-            len(data) <= self._min
-            or kind != self.kind
-            or not data.startswith(self.head)
-            or not data.endswith(self.tail)
-        ):
+        """The string of an event that is this one but for that string (and the free
+        fields); else None."""
+        if len(data) <= self._min or kind != self.kind or not data.endswith(self.tail):
+            return None
+        if self.lead:
+            if not data.startswith(self.lead):
+                return None
+            start = _after_count(data, len(self.lead))
+            if start < 0 or data[start : start + len(self.head)] != self.head:
+                return None
+            start += len(self.head)
+        elif data.startswith(self.head):
+            start = len(self.head)
+        else:
             return None
         end = len(data) - len(self.tail)
         if self.middle:
             # The padding starts after the last quote before the tail's (a padding with an
             # escaped quote is missed: then the middle is not found before it).
-            start = data.rfind(b'"', len(self.head), end) + 1
-            at = start - len(self.middle)
-            if at < len(self.head) or data[at:start] != self.middle:
+            pad = data.rfind(b'"', start, end) + 1
+            at = pad - len(self.middle)
+            if at < start or data[at:pad] != self.middle:
                 return None
-            padding = data[start:end]
+            padding = data[pad:end]
             if not padding.isalnum() and _string(padding) is None:  # OpenAI's: letters, digits
                 return None
             end = at
-        return _string(data[len(self.head) : end])
+        return _string(data[start:end])
+
+
+def _after_count(data: bytes, i: int) -> int:
+    """Where the JSON count (digits, no leading zero) at ``data[i]`` ends; -1 if none is there."""
+    j = i
+    n = min(len(data), i + _MAX_DIGITS + 1)
+    while j < n and 48 <= data[j] <= 57:
+        j += 1
+    digits = j - i
+    if digits == 0 or digits > _MAX_DIGITS or (digits > 1 and data[i] == 48):
+        return -1
+    return j
 
 
 def _raw(text: Any) -> bytes | None:
@@ -118,17 +152,19 @@ def learn(kind: bytes, data: bytes, payload: Any, find: Finder) -> StringTemplat
 
     ``find`` names the string that varies in ``payload`` and its place. The
     string must be non-empty and spelled raw in ``data`` (no escape), and so
-    must the padding if there is one, or no template is learned from this
+    must the padding be if it is to vary, or no template is learned from this
     event: a later one may do.
     """
     found = find(payload)
-    if found is None:
+    if found is None or type(payload) is not dict:
         return None
     key, text = found
     spelled = _raw(text)
     if not spelled:
         return None
-    padding = _raw(payload.get(PADDING)) if type(payload) is dict else None
+    padding = _raw(payload.get(PADDING))
+    count = payload.get(COUNTER)
+    digits = str(count).encode() if type(count) is int and count >= 0 else None
     needle = b'"' + spelled + b'"'
     at = data.find(needle)
     tries = 0
@@ -136,29 +172,44 @@ def learn(kind: bytes, data: bytes, payload: Any, find: Finder) -> StringTemplat
         tries += 1
         start = at + 1
         head, tail = data[:start], data[start + len(spelled) :]
+        leads = [(b"", head)]
+        if digits is not None:
+            # The counter's place: its first spelling after its name, checked like the string's.
+            name = head.find(b'"' + COUNTER.encode() + b'"')
+            place = -1 if name < 0 else head.find(digits, name + len(COUNTER) + 2)
+            if place > 0:
+                leads.insert(0, (head[:place], head[place + len(digits) :]))
+        tails = [(b"", tail)]
         if padding is not None:
             # The padding's place: its last spelling (it comes last), checked like the string's.
             pad = tail.rfind(b'"' + padding + b'"')
             if pad >= 0:
-                middle, rest = tail[: pad + 1], tail[pad + 1 + len(padding) :]
-                template = StringTemplate(kind, head, middle, rest, key)
-                if _probe(template, find, padded=True):
+                tails.insert(0, (tail[: pad + 1], tail[pad + 1 + len(padding) :]))
+        for lead, rest in leads:
+            for middle, end in tails:
+                template = StringTemplate(kind, lead, rest, middle, end, key)
+                if _probe(template, find):
                     return template
-        template = StringTemplate(kind, head, b"", tail, key)
-        if _probe(template, find, padded=False):
-            return template
         at = data.find(needle, at + 1)
     return None
 
 
-def _probe(template: StringTemplate, find: Finder, *, padded: bool) -> bool:
-    """Whether the template's gaps are the string's (and the padding's) whole bodies."""
+def _probe(template: StringTemplate, find: Finder) -> bool:
+    """Whether the template's gaps are the string's (and the free fields') whole values."""
     probe = _PROBE.encode()
-    data = template.head + probe + template.middle + (probe if padded else b"") + template.tail
+    lead, middle = template.lead, template.middle
+    data = b"".join((
+        lead, str(_PROBE_COUNT).encode() if lead else b"", template.head, probe,
+        middle, _PROBE_PADDING.encode() if middle else b"", template.tail,
+    ))
     try:
         probed = from_json(data, allow_inf_nan=False)
     except ValueError:
         return False
-    if padded and (type(probed) is not dict or probed.get(PADDING) != _PROBE):
+    if type(probed) is not dict:
+        return False
+    if middle and probed.get(PADDING) != _PROBE_PADDING:
+        return False
+    if lead and probed.get(COUNTER) != _PROBE_COUNT:
         return False
     return find(probed) == (template.key, _PROBE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from .._compat import mypyc_attr
 from .._events import Event
@@ -13,7 +13,12 @@ from ._fields import Fields
 from ._reader import Reader
 from ._readers import FORMATS, READERS, Format, detect
 from ._records import DEFAULT_MAX_ARGUMENTS_LENGTH, ToolCall, ToolsArg, tool_registry
+from ._responses import ResponsesReader
 from ._table import CallTable
+
+#: What :meth:`ToolCallAssembler.hot` says an event's string is (the key's first item).
+_CHAT_ARGUMENTS: Final = 0
+_RESPONSES_TEXT: Final = 1
 
 __all__ = ["ToolCallAssembler"]
 
@@ -143,9 +148,11 @@ class ToolCallAssembler:
         if format != "auto":
             self._fixed = self._readers[list(READERS).index(format)]
         chat = self._readers[list(READERS).index("chat")]
-        assert isinstance(chat, ChatReader)
-        #: The Chat Completions reader, for :meth:`feed_fragment`.
+        responses = self._readers[list(READERS).index("responses")]
+        assert isinstance(chat, ChatReader) and isinstance(responses, ResponsesReader)
+        #: The readers of the events :meth:`feed_hot` reads.
         self._chat = chat
+        self._responses = responses
         self._closed = False
 
     # --- public -----------------------------------------------------------------
@@ -195,29 +202,42 @@ class ToolCallAssembler:
         reader.read(fields)
         return out
 
-    def hot_fragment(self, event: dict[str, Any], /) -> tuple[int, Any, str] | None:
-        """The choice, call index and arguments text of a Chat Completions chunk that is
-        only one more fragment of a call's arguments, if ``event`` (decoded) is one.
+    def hot(self, event: dict[str, Any], /) -> tuple[tuple[int, Any, Any], str] | None:
+        """Where a decoded event's one varying string goes, and the string; None if nowhere.
 
-        For the raw-response path: a later chunk that differs only in the text
-        is given to :meth:`feed_fragment` without being decoded.
+        A Chat Completions chunk that is only one more fragment of a call's
+        arguments, or a Responses output text delta: for the raw-response
+        path, which gives a later event that differs only in that string to
+        :meth:`feed_hot` without decoding it. Neither depends on the string
+        but through its being non-empty, nor on the event's ``obfuscation``
+        or ``sequence_number``.
         """
         reader = self._fixed if self._fixed is not None else detect(self._readers, event)
-        if type(reader) is not ChatReader:
-            return None
-        return reader.fragment_of(event)
+        if type(reader) is ChatReader:
+            fragment = reader.fragment_of(event)
+            if fragment is not None:
+                return (_CHAT_ARGUMENTS, fragment[0], fragment[1]), fragment[2]
+        elif type(reader) is ResponsesReader:
+            text = reader.text_of(event)
+            if text is not None:
+                return (_RESPONSES_TEXT, text[0], text[1]), text[2]
+        return None
 
-    def feed_fragment(self, number: int, index: Any, text: str, /) -> list[Event] | None:
-        """:meth:`feed` of a chunk :meth:`hot_fragment` told, with ``text`` as its fragment.
+    def feed_hot(self, key: tuple[int, Any, Any], text: str, /) -> list[Event] | None:
+        """:meth:`feed` of an event :meth:`hot` told ``key`` of, with ``text`` as its string.
 
         None where :meth:`feed` would read it otherwise (closed, the call not
-        known yet): the caller feeds the chunk itself.
+        known yet): the caller feeds the event itself.
         """
         if self._closed:
             return None
         out: list[Event] = []
         self._table.out = out
-        return out if self._chat.feed_fragment(number, index, text) else None
+        kind, first, second = key
+        if kind == _CHAT_ARGUMENTS:
+            return out if self._chat.feed_fragment(first, second, text) else None
+        self._responses.feed_text(first, second, text)
+        return out
 
     def close(self) -> list[Event]:
         """End the stream: report every call still unfinished.

@@ -111,10 +111,7 @@ class ResponsesReader(Reader):
         refusal = field == "refusal"
         key = (event.get("item_id"), event.get("content_index"), refusal)
         if delta_event:
-            delta = event.get("delta")
-            if delta:
-                self._content.setdefault(key, []).append(delta)
-                self._say(refusal, delta)
+            self._delta(key, event.get("delta"))
             return
         # Some servers (LM Studio) send the text only in the .done event.
         text = event.get(field)
@@ -122,6 +119,29 @@ class ResponsesReader(Reader):
         if isinstance(text, str) and len(text) > len(seen) and text.startswith(seen):
             self._content[key] = [text]
             self._say(refusal, text[len(seen) :])
+
+    def _delta(self, key: tuple[Any, Any, bool], delta: Any) -> None:
+        """One more piece of a content part's text (``key[2]``: a refusal's)."""
+        if delta:
+            self._content.setdefault(key, []).append(delta)
+            self._say(key[2], delta)
+
+    def text_of(self, event: dict[str, Any]) -> tuple[Any, Any, str] | None:
+        """The item id, content index and text of an output text delta; else None.
+
+        The commonest event of a Responses stream: :meth:`feed_text` reads one
+        that differs from it only in the text (see ``ProviderPipeline.hot_string``).
+        """
+        if event.get("type") != "response.output_text.delta":
+            return None
+        delta = event.get("delta")
+        if type(delta) is not str:
+            return None
+        return event.get("item_id"), event.get("content_index"), delta
+
+    def feed_text(self, item_id: Any, content_index: Any, delta: str) -> None:
+        """What :meth:`read` does with an event :meth:`text_of` told."""
+        self._delta((item_id, content_index, False), delta)
 
     def _say(self, refusal: bool, text: str) -> None:
         if refusal:

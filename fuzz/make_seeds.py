@@ -34,7 +34,8 @@ import _wire_formats
 from _harness import ROOT, encode
 
 TARGETS = (
-    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream"
+    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream",
+    "wire",
 )
 SHARED = ROOT.parent / "shared"
 
@@ -90,6 +91,42 @@ SSE_SAMPLES = [
     "retry: 12x\nevent\ndata:  two spaces\n\n",
     "data: caf\u00e9 \U0001f600\n\n",
 ]
+
+def _wire_sample(kind: str, texts: list[str]) -> str:
+    """A provider's body of one repeated chunk shape: what the raw path reads from its bytes."""
+    blocks = []
+    for n, text in enumerate(texts):
+        if kind == "chat":
+            chunk: dict[str, Any] = {"id": "c1", "object": "chat.completion.chunk", "choices": [
+                {"index": 0, "delta": {"content": text}, "logprobs": None,
+                 "finish_reason": None}], "usage": None, "obfuscation": "Ab" * (n % 3)}
+            blocks.append(f"data: {json.dumps(chunk)}\n\n")
+        elif kind == "tool":
+            chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "function": {"arguments": text}}]}, "finish_reason": None}]}
+            blocks.append(f"data: {json.dumps(chunk)}\n\n")
+        elif kind == "anthropic":
+            event = {"type": "content_block_delta", "index": 0,
+                     "delta": {"type": "text_delta", "text": text}}
+            blocks.append(f"event: content_block_delta\ndata: {json.dumps(event)}\n\n")
+        else:
+            event = {"type": "response.output_text.delta", "sequence_number": n,
+                     "item_id": "m", "output_index": 0, "content_index": 0, "delta": text,
+                     "obfuscation": "x" * (n % 4)}
+            blocks.append(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n")
+    if kind == "tool":
+        start = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "t",
+                 "type": "function", "function": {"name": "f", "arguments": ""}}]}}]}
+        blocks.insert(0, f"data: {json.dumps(start)}\n\n")
+    return "".join(blocks)
+
+
+_WIRE_TEXTS = ['{"a"', ": ", '"b', 'é"', ', "c": [1', ", 2]", "}"]
+WIRE_SAMPLES = [
+    (_wire_sample(kind, _WIRE_TEXTS), flags)
+    for kind, flags in (("chat", 1), ("tool", 1), ("anthropic", 2), ("responses", 3),
+                        ("chat", 5), ("anthropic", 0), ("responses", 4))
+] + [(_wire_sample("chat", ["x", "y", "z"]) + 'data: {"error": {"message": "m"}}\n\n', 0)]
 
 TOOL_CALL_SAMPLES = [
     "C\t0\t0\tcall_1\tget\t{\"ci\nC\t0\t0\t\t\tty\": \"Paris\"}\nF\t0\ttool_calls",
@@ -172,6 +209,8 @@ def builtin() -> dict[str, list[bytes]]:
         seeds["model_stream"] += _variants(doc, rng, (0, 1, 2, 3))
     for doc in SPLITTER_SAMPLES:
         seeds["splitters"] += _variants(doc, rng, (0, 1, 2))
+    for doc, flags in WIRE_SAMPLES:
+        seeds["wire"] += _variants(doc, rng, (flags,))
     return seeds
 
 
@@ -318,6 +357,7 @@ def shared() -> dict[str, list[bytes]]:
             sse = "".join(f"data: {json.dumps(ev)}\n\n" for ev in record["events"])  # type: ignore[attr-defined]
             if len(sse) < 4000:
                 seeds["sse"].append(encode(sse))
+                seeds["wire"].append(encode(sse))
     return seeds
 
 

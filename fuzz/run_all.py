@@ -30,7 +30,8 @@ FUZZ = Path(__file__).resolve().parent
 ROOT = FUZZ.parent
 FINDINGS = FUZZ / "findings"
 TARGETS = (
-    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream"
+    "json", "snapshot", "code_blocks", "objects", "tool_calls", "sse", "splitters", "model_stream",
+    "wire",
 )
 
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")

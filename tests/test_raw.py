@@ -870,3 +870,19 @@ def test_a_content_error_in_a_later_event_of_one_read_keeps_the_events_before_it
         reader.feed(body)
     texts = [ev.text for ev in info.value.events if isinstance(ev, ContentDelta)]
     assert texts == ['{"a": 1', "]"]
+
+
+@pytest.mark.parametrize("format", ["auto", "anthropic"])
+def test_an_event_with_a_field_of_the_wrong_type_is_a_parse_error(format: str) -> None:
+    """Valid JSON of the wrong shape from the wire: our error, saying which event, not TypeError."""
+    from midstream import JsonSyntaxError
+
+    good = {"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": "a"}}
+    bad = {"type": "content_block_delta", "index": 0, "delta": "text"}
+    body = b"".join(f"event: x\ndata: {json.dumps(e)}\n\n".encode() for e in (good, bad))
+    reader = WireReader(ProviderPipeline(model=None, json=False, tools=None, choice=0,
+                                         keep_text=False), format=format)
+    with pytest.raises(JsonSyntaxError, match="event 2 has a field of the wrong type") as info:
+        reader.feed(body)
+    assert [ev.text for ev in info.value.events if isinstance(ev, ContentDelta)] == ["a"]

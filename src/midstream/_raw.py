@@ -253,7 +253,7 @@ class WireReader:
                     self._failed = error  # the events before it go out first
                     return out
             try:
-                out += self._feed_payload(payload)
+                out += self._feed_shaped(payload)
             except ParseError as exc:
                 exc.events = [*out, *exc.events]
                 raise
@@ -279,7 +279,24 @@ class WireReader:
             elif not self._hits:  # no template fits this stream's events: stop trying
                 self._learn = False
                 self._templates = []
-        return self._feed_payload(payload)
+        return self._feed_shaped(payload)
+
+    def _feed_shaped(self, payload: dict[str, Any]) -> list[Event]:
+        """The pipeline's events for a decoded event; a field of the wrong type is a ParseError.
+
+        (The readers take SDK objects too, and say TypeError for a field that is
+        neither a dict nor one: from the wire, that is the provider's malformed event.)
+        """
+        try:
+            return self._feed_payload(payload)
+        except TypeError as exc:
+            raise JsonSyntaxError(
+                ErrorKind.UNEXPECTED_CHARACTER,
+                f"the data of event {self.events_read} has a field of the wrong type: {exc}",
+                0,
+                1,
+                1,
+            ) from None
 
     def _learn_from(self, kind: bytes, data: bytes, payload: Any) -> None:
         """Keep the template of this event, if it is of the commonest shapes."""

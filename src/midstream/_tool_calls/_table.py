@@ -68,6 +68,7 @@ WS: Final = " \t\n\r"
 _tool_arguments_delta: Final[Callable[[int, int, str, list[JsonEvent]], ToolArgumentsDelta]] = (
     fast_constructor(ToolArgumentsDelta)
 )
+_content_delta: Final[Callable[[int, Any], ContentDelta]] = fast_constructor(ContentDelta)
 
 
 class Arguments:
@@ -383,7 +384,7 @@ class CallTable:
 
     def content(self, number: int, text: Any) -> None:
         """Ordinary text, as the provider sent it (some send a list of parts: passed on)."""
-        self.out.append(ContentDelta(number, text))
+        self.out.append(_content_delta(number, text))
 
     def reasoning(self, number: int, text: str) -> None:
         """Reasoning (thinking) text: its own event, never content."""

@@ -126,6 +126,7 @@ def events_for(workload: str, text: str) -> list[dict[str, Any]]:
     """The provider events that stream ``text`` one cl100k token per event."""
     from benchmarks.chunking import token_chunks
 
+    _PADDING.seed(len(text))  # the same paddings for the same text, whatever ran before
     chunks = token_chunks(text)
     if workload == "chat_json":
         return [

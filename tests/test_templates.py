@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from jiter import from_json
 
-from midstream._templates import COUNTER, FREE, PADDING, learn
+from midstream._templates import COUNTER, FREE, PADDING, StringTemplate, learn
 from strategies import json_text_no_surrogates, json_values
 
 Path = tuple[Any, ...]
@@ -180,15 +180,20 @@ def test_a_finder_that_says_no_learns_nothing() -> None:
     assert learn(b"", data, {"a": "x"}, lambda value: (0, "")) is None  # empty: not told apart
 
 
-def test_the_padding_varies_but_must_be_a_string() -> None:
-    """OpenAI's padding may be any string in a later chunk; bytes that are no string's: not read."""
-    payload = {"delta": "hi", "obfuscation": "Xy7"}
+def _learn_delta(payload: dict[str, Any]) -> StringTemplate:
+    """The template learned from ``payload`` spelled by ``json.dumps``, its ``delta`` varying."""
 
     def find(value: Any) -> tuple[Any, str]:
         return 0, value["delta"]
 
     template = learn(b"", json.dumps(payload).encode(), payload, find)
     assert template is not None
+    return template
+
+
+def test_the_padding_varies_but_must_be_a_string() -> None:
+    """OpenAI's padding may be any string in a later chunk; bytes that are no string's: not read."""
+    template = _learn_delta({"delta": "hi", "obfuscation": "Xy7"})
     assert template.middle == b'", "obfuscation": "'
 
     def read(padding: bytes) -> str | None:
@@ -215,13 +220,8 @@ def test_only_the_padding_may_vary_besides_the_string() -> None:
 
 def test_the_counter_varies_but_must_be_a_count() -> None:
     """The Responses counter may be any count in a later event; anything else is decoded."""
-    payload = {"type": "d", "sequence_number": 7, "delta": "hi", "obfuscation": "Q"}
-
-    def find(value: Any) -> tuple[Any, str]:
-        return 0, value["delta"]
-
-    template = learn(b"", json.dumps(payload).encode(), payload, find)
-    assert template is not None
+    template = _learn_delta({"type": "d", "sequence_number": 7, "delta": "hi",
+                             "obfuscation": "Q"})
     assert template.lead == b'{"type": "d", "sequence_number": '
 
     def read(count: bytes) -> str | None:

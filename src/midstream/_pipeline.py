@@ -78,12 +78,12 @@ _JSON_BLANKS: Final = " \t\n\r"
 
 _content_delta: Final[Callable[[int, str], ContentDelta]] = fast_constructor(ContentDelta)
 
-#: What :meth:`ProviderPipeline.hot_string` says of a chunk's string: (whose it is,
-#: the choice, the assembler's key or None).
-HotKey = tuple[int, int, Any]
+#: What :meth:`ProviderPipeline.hot_string` says of a chunk's string: whose it is,
+#: and where it goes there (the choice; the assembler's own key).
+HotKey = tuple[int, Any]
 #: The string is one piece of the choice's content.
 _CONTENT: Final = 0
-#: The string is the assembler's to read (the third item: its key, see ToolCallAssembler.hot).
+#: The string is the assembler's to read (see ToolCallAssembler.hot).
 _ASSEMBLER: Final = 1
 
 
@@ -590,11 +590,11 @@ class ProviderPipeline:
             return None
         delta = self._plain_delta(item)
         if delta is not None:
-            return (_CONTENT, delta.choice, None), delta.text
+            return (_CONTENT, delta.choice), delta.text
         hot = self._calls.hot(item)
         if hot is None:
             return None
-        return (_ASSEMBLER, 0, hot[0]), hot[1]
+        return (_ASSEMBLER, hot[0]), hot[1]
 
     def feed_hot(self, key: HotKey, text: str) -> list[Event] | None:
         """The events of ``feed(chunk)`` for a chunk that :meth:`hot_string` says is ``key, text``.
@@ -603,12 +603,12 @@ class ProviderPipeline:
         the call not known): the caller then decodes the chunk and feeds it.
         """
         self._raise_pending()
-        kind, number, index = key
+        kind, where = key
         if kind == _CONTENT:
             if not text or not (self._plain_chat or self._plain_anthropic):
                 return None
-            return self._plain(_content_delta(number, text))
-        events = self._calls.feed_hot(index, text)
+            return self._plain(_content_delta(where, text))
+        events = self._calls.feed_hot(where, text)
         return None if events is None else self._relay(events)
 
     def _plain(self, delta: ContentDelta) -> list[Event]:

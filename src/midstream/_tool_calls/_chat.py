@@ -63,8 +63,10 @@ class ChatReader(Reader):
 
     def read(self, event: dict[str, Any]) -> None:
         fragment = self.fragment_of(event)
-        if fragment is not None and self.feed_fragment(*fragment):
-            return
+        if fragment is not None:
+            at, index, arguments = fragment  # (a native call; *fragment would be a generic one)
+            if self.feed_fragment(at, index, arguments):
+                return
         table = self.table
         error = event.get("error")
         if error is not None:  # before the choices, so before their Finish

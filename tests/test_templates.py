@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from jiter import from_json
 
-from midstream._templates import COUNTER, FREE, PADDING, StringTemplate, learn
+from midstream._templates import COUNTER, FREE, PADDING, StringTemplate, _string, learn
 from strategies import json_text_no_surrogates, json_values
 
 Path = tuple[Any, ...]
@@ -233,3 +233,18 @@ def test_the_counter_varies_but_must_be_a_count() -> None:
         assert read(count) is None
     other = b'{"type": "d", "sequence_number": 8, "delte": "yo", "obfuscation": "Zz9"}'
     assert template.text(b"", other) is None  # what follows the count is checked too
+
+
+_BODY_BYTES = st.lists(st.sampled_from([b"a", b"\\", b'"', b"\\\"", b"\\\\", b"\\n", b"\\u00e9",
+                                        b"\x01", b"\x7f", b"\xc3\xa9", b"\xc3", b"\xed\xa0\x80",
+                                        b"\xf0\x9f\x98\x80", b" "]), max_size=12).map(b"".join)
+
+
+@given(body=_BODY_BYTES | st.binary(max_size=40))
+def test_a_string_body_reads_as_the_decoder_reads_it(body: bytes) -> None:
+    """``_string`` (read here when short and plain) is the decoder's string, or None."""
+    try:
+        expected: str | None = from_json(b'"' + body + b'"')
+    except ValueError:
+        expected = None
+    assert _string(body) == expected

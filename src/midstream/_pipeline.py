@@ -570,7 +570,7 @@ class ProviderPipeline:
         if type(item) is dict:
             delta = self._plain_delta(item)
             if delta is not None:  # what the assembler makes of it
-                return self._plain(delta)
+                return self._plain(delta, delta.choice, delta.text)
         return self._relay(self._calls.feed(item))
 
     # --- a chunk read from its bytes (see midstream._templates) -------------------------------
@@ -607,13 +607,19 @@ class ProviderPipeline:
         if kind == _CONTENT:
             if not text or not (self._plain_chat or self._plain_anthropic):
                 return None
-            return self._plain(_content_delta(where, text))
+            return self._plain(_content_delta(where, text), where, text)
         events = self._calls.feed_hot(where, text)
-        return None if events is None else self._relay(events)
+        if events is None:
+            return None
+        if len(events) == 1 and type(events[0]) is ContentDelta:  # a Responses text delta
+            delta = events[0]
+            if type(delta.text) is str:
+                return self._plain(delta, delta.choice, delta.text)
+        return self._relay(events)
 
-    def _plain(self, delta: ContentDelta) -> list[Event]:
-        """The events of a chunk that is only ``delta`` (see :meth:`_plain_delta`)."""
-        number, text = delta.choice, delta.text
+    def _plain(self, delta: ContentDelta, number: int, text: str) -> list[Event]:
+        """The events of a chunk that is only ``delta``, of choice ``number`` and that text:
+        what :meth:`_relay` makes of it, without asking the event again."""
         self._seen.add(number)
         if number != self._choice:
             return [delta]

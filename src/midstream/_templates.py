@@ -54,6 +54,8 @@ COUNTER: Final = "sequence_number"
 FREE: Final = (PADDING, COUNTER)
 #: The most digits a counter read from the bytes may have (any decoder takes an int64).
 _MAX_DIGITS: Final = 18
+#: Bodies this long or shorter are checked byte by byte before the decoder is called.
+_SHORT: Final = 32
 
 #: Tells what a decoded chunk's varying string is: (where it goes, the string), or None.
 #: It never reads the chunk's top-level :data:`FREE` fields.
@@ -64,7 +66,32 @@ def _string(body: bytes) -> str | None:
     """The string a JSON string's body spells, or None if it is not one string's body.
 
     An unescaped quote inside would end the string early: the decoder then finds more after it.
+    A short body whose only escapes are escaped quotes (most tokens, of prose or of JSON)
+    is read here, without the decoder's call; any other is the decoder's to read.
     """
+    if len(body) > _SHORT:
+        return _decoded(body)
+    quoted = False  # holds an escaped quote: JSON text's commonest escape
+    i = 0
+    while i < len(body):
+        byte = body[i]
+        if byte == 0x5C:  # '\\'
+            if i + 1 < len(body) and body[i + 1] == 0x22:
+                quoted = True
+                i += 2
+                continue
+            return _decoded(body)  # any other escape
+        if byte < 0x20 or byte == 0x22:  # a control character, or the string's end
+            return None
+        i += 1
+    try:
+        return (body.replace(b'\\"', b'"') if quoted else body).decode()
+    except UnicodeDecodeError:  # the decoder rejects such bytes too
+        return None
+
+
+def _decoded(body: bytes) -> str | None:
+    """:func:`_string` by the JSON decoder."""
     try:
         text: str = from_json(b'"' + body + b'"')
     except ValueError:
@@ -116,15 +143,31 @@ class StringTemplate:
         if self.middle:
             # The padding starts after the last quote before the tail's (a padding with an
             # escaped quote is missed: then the middle is not found before it).
-            pad = data.rfind(b'"', start, end) + 1
+            pad = _after_alnum_quote(data, start, end)  # OpenAI's: letters and digits
+            other = pad < 0
+            if other:
+                pad = data.rfind(b'"', start, end) + 1
             at = pad - len(self.middle)
             if at < start or data[at:pad] != self.middle:
                 return None
-            padding = data[pad:end]
-            if not padding.isalnum() and _string(padding) is None:  # OpenAI's: letters, digits
+            if other and _string(data[pad:end]) is None:
                 return None
             end = at
         return _string(data[start:end])
+
+
+def _after_alnum_quote(data: bytes, start: int, end: int) -> int:
+    """Where a padding of letters and digits (OpenAI's) that ends at ``end`` begins, after
+    its quote; -1 if it holds anything else, or finds no quote after ``start``."""
+    i = end
+    while i > start:
+        byte = data[i - 1]
+        if byte == 0x22:
+            return i
+        if not (0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A):
+            return -1
+        i -= 1
+    return -1
 
 
 def _after_count(data: bytes, i: int) -> int:

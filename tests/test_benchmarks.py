@@ -246,7 +246,7 @@ def test_bench_wire_serves_and_prints_every_peer() -> None:
         pytest.importorskip(module)
     script = str(ROOT / "benchmarks" / "bench_wire.py")
     args = ["--sizes", "1k", "--workloads", "chat_tool,responses", "--no-real", "--repeat", "1",
-            "--streams", "4", "--stream-chunks", "3", "--interval", "0.001"]
+            "--streams", "4", "--stream-chunks", "3", "--interval", "0.001", "--min-chunks", "0"]
     proc = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
                           timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -260,6 +260,19 @@ def test_bench_wire_serves_and_prints_every_peer() -> None:
     if "aiohttp floor" in header:
         assert "| raw, aiohttp | 12 |" in out
     assert "### Targets" in out
+
+
+def test_bench_wire_asks_for_a_short_stream_again_up_to_min_chunks() -> None:
+    """A short generated stream is timed over several requests; a long one over one."""
+    pytest.importorskip("tiktoken")
+    from benchmarks import bench_wire
+
+    (label, streams), = bench_wire.build_rows(["anthropic"], [("1k", 1000)], False, 2000)
+    chunks = streams[0].chunks
+    assert len(streams) == -(-2000 // chunks) > 1 and label == f"anthropic 1k ×{len(streams)}"
+    assert sum(s.chunks for s in streams) >= 2000 > sum(s.chunks for s in streams[1:])
+    (label, streams), = bench_wire.build_rows(["anthropic"], [("1k", 1000)], False, 0)
+    assert (label, len(streams)) == ("anthropic 1k", 1)
 
 
 # --- bench_code_blocks.py ---------------------------------------------------------------

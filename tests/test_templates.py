@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jiter import from_json
 
+from midstream import _templates
 from midstream._templates import COUNTER, FREE, PADDING, StringTemplate, _string, learn
 from strategies import json_text_no_surrogates, json_values
 
@@ -101,23 +103,34 @@ def _learned(draw: Any) -> tuple[dict[str, Any], Path, dict[str, Any]]:
 @given(learned=_learned(), text=_PLAIN | json_text_no_surrogates, edits=st.lists(
     st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.binary(max_size=3)), max_size=3),
     padding=st.none() | _PLAIN | json_text_no_surrogates | st.just(7),
-    count=st.none() | st.integers(0, 10**20) | st.sampled_from([-1, 1.5, "7"]))
+    count=st.none() | st.integers(0, 10**20) | st.sampled_from([-1, 1.5, "7"]),
+    compiled=st.booleans())
 @example(  # the text is also the value of an earlier key: the gap is the later string's
     learned=({"id": "m", "content": "m"}, ("content",), {"separators": (",", ":")}),
-    text="zz", edits=[], padding=None, count=None,
+    text="zz", edits=[], padding=None, count=None, compiled=True,
 )
 @example(  # the padding is also the text
     learned=({"choices": "ab", "obfuscation": "ab"}, ("choices",), {"separators": (",", ":")}),
-    text="zz", edits=[], padding="ab", count=None,
+    text="zz", edits=[], padding="ab", count=None, compiled=True,
 )
 def test_a_template_gives_what_decoding_gives(
     learned: tuple[dict[str, Any], Path, dict[str, Any]],
     text: str, edits: list[tuple[int, int, bytes]], padding: Any, count: Any,
+    compiled: bool,
 ) -> None:
     """Any bytes a template reads decode to the learned object with that string, and only that.
 
-    But for the padding and the counter: a template lets them vary.
+    But for the padding and the counter: a template lets them vary. ``compiled`` picks
+    the byte loops where the module is interpreted (see the test below).
     """
+    with mock.patch.object(_templates, "_COMPILED", compiled):
+        _template_gives_what_decoding_gives(learned, text, edits, padding, count)
+
+
+def _template_gives_what_decoding_gives(
+    learned: tuple[dict[str, Any], Path, dict[str, Any]],
+    text: str, edits: list[tuple[int, int, bytes]], padding: Any, count: Any,
+) -> None:
     payload, path, spelling = learned
     data = json.dumps(payload, **spelling).encode()
     template = learn(b"delta", data, payload, _finder(payload, path))
@@ -240,11 +253,26 @@ _BODY_BYTES = st.lists(st.sampled_from([b"a", b"\\", b'"', b"\\\"", b"\\\\", b"\
                                         b"\xf0\x9f\x98\x80", b" "]), max_size=12).map(b"".join)
 
 
-@given(body=_BODY_BYTES | st.binary(max_size=40))
-def test_a_string_body_reads_as_the_decoder_reads_it(body: bytes) -> None:
-    """``_string`` (read here when short and plain) is the decoder's string, or None."""
+@given(body=_BODY_BYTES | st.binary(max_size=40), compiled=st.booleans())
+def test_a_string_body_reads_as_the_decoder_reads_it(body: bytes, compiled: bool) -> None:
+    """``_string`` (read here when short and plain) is the decoder's string, or None.
+
+    Both ways are checked where the module is interpreted (``compiled`` picks the byte
+    loop); a compiled module has its constant built in.
+    """
     try:
         expected: str | None = from_json(b'"' + body + b'"')
     except ValueError:
         expected = None
-    assert _string(body) == expected
+    with mock.patch.object(_templates, "_COMPILED", compiled):
+        assert _string(body) == expected
+
+
+def test_openai_padding_is_found_by_its_byte_loop() -> None:
+    """Letters and digits back to a quote: the padding's start; anything else: -1 (decoded)."""
+    data = b'{"delta": "yo", "obfuscation": "Xy7"}'
+    end = len(data) - 2
+    assert _templates._after_alnum_quote(data, 10, end) == data.index(b"Xy7")
+    assert _templates._after_alnum_quote(data, end - 1, end) == -1  # no quote after start
+    assert _templates._after_alnum_quote(b'"a-b"', 0, 4) == -1
+    assert _templates._after_alnum_quote(b'""', 0, 1) == 1  # an empty padding

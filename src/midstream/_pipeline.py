@@ -613,22 +613,24 @@ class ProviderPipeline:
             return None
         if len(events) == 1 and type(events[0]) is ContentDelta:  # a Responses text delta
             delta = events[0]
-            if type(delta.text) is str:
-                return self._plain(delta, delta.choice, delta.text)
+            return self._plain(delta, delta.choice, delta.text)
         return self._relay(events)
 
-    def _plain(self, delta: ContentDelta, number: int, text: str) -> list[Event]:
+    def _plain(self, delta: ContentDelta, number: int, text: Any) -> list[Event]:
         """The events of a chunk that is only ``delta``, of choice ``number`` and that text:
-        what :meth:`_relay` makes of it, without asking the event again."""
-        self._seen.add(number)
-        if number != self._choice:
-            return [delta]
-        if self._keep_text:
-            self._text.append(text)
+        what :meth:`_relay` makes of it, without its loop or asking the event again."""
         plain: list[Event] = [delta]
-        if not self._stopped:
-            self._content(text, plain)
+        self._took_content(number, text, plain)
         return plain
+
+    def _took_content(self, number: int, text: Any, out: list[Event]) -> None:
+        """A content delta of choice ``number`` was passed on: its JSON events after it."""
+        self._seen.add(number)
+        if number == self._choice and isinstance(text, str):
+            if self._keep_text:
+                self._text.append(text)
+            if not self._stopped:
+                self._content(text, out)
 
     def _relay(self, events: list[Event]) -> list[Event]:
         """The assembler's events, with the content's JSON events and the finish's after them."""
@@ -640,12 +642,7 @@ class ProviderPipeline:
                 continue
             out.append(ev)
             if isinstance(ev, ContentDelta):
-                self._seen.add(ev.choice)
-                if ev.choice == self._choice and isinstance(ev.text, str):
-                    if self._keep_text:
-                        self._text.append(ev.text)
-                    if not self._stopped:
-                        self._content(ev.text, out)
+                self._took_content(ev.choice, ev.text, out)
             elif type(ev) is RefusalDelta:
                 self._seen.add(ev.choice)
                 self._refused.add(ev.choice)
